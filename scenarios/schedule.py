@@ -1,0 +1,170 @@
+"""Open-loop action schedules: which config is injected at which super-step.
+
+Three kinds, shared by ``rantwin simulate`` and batch-mode rollouts:
+
+- ``static``: the scenario's default config for the whole episode;
+- ``random``: every super-step, each controllable knob of each cell drawn uniformly in its
+  range (sleep: each cell asleep with probability :data:`RANDOM_SLEEP_PROBABILITY`, at least
+  one cell kept awake) — configs that cover the knob space, for training a twin;
+- a YAML/JSON file::
+
+      schedule:
+        - step: 0
+          tilt_deg: 6              # a scalar applies to every cell
+        - step: 48
+          sleep: [0, 0, 1, 0, ...] # or one value per cell
+          cio_db: 3
+
+  Each entry injects the knobs it names at its step; the others keep their value. Steps must
+  increase; unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from .config import CellConfig
+from .schema import Scenario
+
+#: Probability that ``random`` puts a cell to sleep at a super-step.
+RANDOM_SLEEP_PROBABILITY = 0.1
+_KNOBS = ("power_offset_db", "tilt_deg", "cio_db", "sleep")
+
+
+@dataclass(frozen=True)
+class ActionSchedule:
+    """A source of per-step configs for one episode.
+
+    Attributes:
+        kind: ``"static"``, ``"random"`` or ``"file"``.
+        entries: For ``"file"``: ``(step, {knob: value})`` sorted by step.
+        source: Where the schedule came from (for manifests and messages).
+    """
+
+    kind: str
+    entries: tuple[tuple[int, Mapping[str, Any]], ...] = ()
+    source: str = ""
+
+    def configs(
+        self, scenario: Scenario, n_steps: int, rng: np.random.Generator
+    ) -> list[CellConfig]:
+        """The config of each super-step ``0 .. n_steps-1``.
+
+        Args:
+            scenario: The scenario the configs are for.
+            n_steps: Episode length in super-steps.
+            rng: Draws of ``random`` schedules (ignored otherwise).
+
+        Returns:
+            ``n_steps`` validated configs.
+        """
+        base = CellConfig.default(scenario)
+        if self.kind == "static":
+            return [base] * n_steps
+        if self.kind == "random":
+            return [random_config(scenario, rng) for _ in range(n_steps)]
+        out, cfg, i = [], base, 0
+        for step in range(n_steps):
+            while i < len(self.entries) and self.entries[i][0] <= step:
+                cfg = _apply(cfg, scenario, self.entries[i][1], f"{self.source}[{i}]")
+                i += 1
+            out.append(cfg)
+        return out
+
+
+def random_config(scenario: Scenario, rng: np.random.Generator) -> CellConfig:
+    """Each controllable knob uniform in its range; draws a fixed amount of numbers."""
+    base = CellConfig.default(scenario)
+    n = scenario.n_cells
+    arrays: dict[str, np.ndarray] = {}
+    for name in _KNOBS:
+        u = rng.random(n)  # drawn for every knob, used or not: fixed draw count
+        knob = scenario.knob(name)
+        if knob is None:
+            continue
+        if name == "sleep":
+            sleep = u < RANDOM_SLEEP_PROBABILITY
+            if sleep.all():
+                sleep[int(np.argmax(u))] = False
+            arrays[name] = sleep
+        else:
+            arrays[name] = knob.low + (knob.high - knob.low) * u
+    return base.replace(scenario, **arrays)
+
+
+def _apply(cfg: CellConfig, scenario: Scenario, entry: Mapping[str, Any], where: str) -> CellConfig:
+    n = scenario.n_cells
+    arrays: dict[str, np.ndarray] = {}
+    for name, value in entry.items():
+        if name == "step":
+            continue
+        if name not in _KNOBS:
+            raise ValueError(
+                f"{where}: unknown key {name!r}; valid keys: step, {', '.join(_KNOBS)}"
+            )
+        arr = np.asarray(value, dtype=float)
+        if arr.ndim == 0:
+            arr = np.full(n, float(arr))
+        if arr.shape != (n,):
+            raise ValueError(
+                f"{where}.{name}: expected a scalar or {n} values (one per cell), "
+                f"got shape {arr.shape}"
+            )
+        arrays[name] = arr.astype(bool) if name == "sleep" else arr
+    try:
+        return cfg.replace(scenario, **arrays)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from exc
+
+
+def load_schedule(spec: str) -> ActionSchedule:
+    """Parse ``static``, ``random`` or a YAML/JSON schedule file.
+
+    Raises:
+        ValueError: Malformed file, unknown key, steps not increasing.
+        FileNotFoundError: ``spec`` is neither a keyword nor an existing file.
+    """
+    if spec in ("static", "random"):
+        return ActionSchedule(kind=spec, source=spec)
+    path = Path(spec)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"--actions {spec!r}: expected 'static', 'random' or a schedule file; no such file"
+        )
+    text = path.read_text()
+    try:
+        doc = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(
+            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"
+        ) from exc
+    if not isinstance(doc, Mapping) or set(doc) != {"schedule"}:
+        raise ValueError(f"{path}: expected a mapping with the single key 'schedule'")
+    raw = doc["schedule"]
+    if not isinstance(raw, list) or not raw:
+        raise ValueError(f"{path}: schedule must be a non-empty list of entries")
+    entries, last = [], -1
+    for i, e in enumerate(raw):
+        if not isinstance(e, Mapping) or "step" not in e:
+            raise ValueError(f"{path}: schedule[{i}] must be a mapping with a 'step' key")
+        step = e["step"]
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise ValueError(f"{path}: schedule[{i}].step must be an integer >= 0, got {step!r}")
+        if step <= last:
+            raise ValueError(f"{path}: schedule[{i}].step {step} must be greater than {last}")
+        unknown = sorted(set(e) - {"step", *_KNOBS})
+        if unknown:
+            raise ValueError(
+                f"{path}: schedule[{i}]: unknown key {unknown[0]!r}; valid keys: step, "
+                f"{', '.join(_KNOBS)}"
+            )
+        entries.append((step, dict(e)))
+        last = step
+    return ActionSchedule(kind="file", entries=tuple(entries), source=str(path))
