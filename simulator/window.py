@@ -1,0 +1,165 @@
+"""The per-TTI loop of one super-step: fading, proportional-fair scheduling, SINR, rates.
+
+Per TTI, in this order (a standard downlink SLS loop, e.g. Vienna LTE-A SLS,
+Rupp et al. 2016, ch. 2):
+
+1. each awake cell schedules, on every sub-band, the backlogged UE it serves with the largest
+   proportional-fair metric ``r̂_u,b / R̄_u`` (Kelly 1998; Jalali et al. 2000), where ``r̂`` is
+   the spectral efficiency at the SINR the UE reported one TTI earlier (CQI feedback delay);
+2. a cell transmits on the sub-bands where it scheduled someone: that is the load that
+   couples interference between cells;
+3. the SINR of every UE and sub-band follows from the actual transmissions and fading;
+4. the scheduled UE receives ``SE(SINR) · PRBs · 12 · SCS · (1 − overhead) · TTI`` bits
+   (TS 38.214 CQI tables through :mod:`rantwin.radio.link`), capped by its buffer;
+5. ``R̄`` is updated with an exponential window of ``pf_window_ttis``; radio-link failure is
+   declared after ``rlf_ttis`` consecutive TTIs of wideband SINR below the threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from rantwin.radio.link import spectral_efficiency
+
+from . import fading as fd
+
+#: Fraction of resource elements spent on control and reference signals.
+OVERHEAD = 0.14
+#: Time constant of the proportional-fair throughput average, in TTIs.
+PF_WINDOW_TTIS = 100.0
+
+
+@dataclass(frozen=True)
+class WindowInputs:
+    """What the TTI loop needs, all on the window's fixed geometry."""
+
+    rx_mw: torch.Tensor  # [n_cells, n_ues] mean received power per PRB (no fast fading)
+    cochannel: torch.Tensor  # [n_cells, n_ues] 1.0 where the cell shares the serving carrier
+    serving: torch.Tensor  # [n_ues] long
+    awake: torch.Tensor  # [n_cells] bool
+    noise_mw: torch.Tensor  # [n_ues] noise per PRB
+    prb_per_subband: torch.Tensor  # [n_cells] PRBs in each sub-band
+    bits_per_prb_per_se: torch.Tensor  # [n_cells] 12 · SCS · (1 − OH) · TTI
+    full_buffer: bool
+    active: torch.Tensor  # [n_ues] bool (full buffer: has data all window)
+    buffer_bits: torch.Tensor  # [n_ues] float64 backlog at window start (FTP3)
+    arrivals_bits: torch.Tensor  # [n_ttis, n_ues] new data per TTI (FTP3)
+    avg_rate: torch.Tensor  # [n_ues] PF average, bits per TTI
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    """What the TTI loop measured."""
+
+    bits: torch.Tensor  # [n_ues] delivered
+    sinr_db_mean: torch.Tensor  # [n_ues] mean over TTIs of wideband SINR in dB
+    prb_util: torch.Tensor  # [n_cells] mean fraction of sub-bands used
+    had_data: torch.Tensor  # [n_ues] bool, backlogged at some TTI
+    rlf: torch.Tensor  # [n_ues] bool
+    buffer_bits: torch.Tensor  # [n_ues] backlog at window end
+    avg_rate: torch.Tensor  # [n_ues]
+    tti_index: torch.Tensor  # [n_samples] which TTIs were recorded
+    tti_sinr_db: torch.Tensor  # [n_samples, n_ues]
+    tti_rate_bits: torch.Tensor  # [n_samples, n_ues] bits delivered in that TTI
+
+
+def run_window(
+    inp: WindowInputs,
+    fading: fd.FadingState | None,
+    generator: torch.Generator,
+    n_ttis: int,
+    n_samples: int,
+    rlf_sinr_db: float,
+    rlf_ttis: int,
+) -> WindowResult:
+    """Run ``n_ttis`` TTIs. ``fading=None`` runs without fast fading (a geometry run)."""
+    n_cells, n_ues = inp.rx_mw.shape
+    n_sb = 1 if fading is None else fading.re.shape[-1]
+    dtype = inp.rx_mw.dtype
+    ues = torch.arange(n_ues)
+    serving = inp.serving
+    own = torch.zeros(n_cells, n_ues, dtype=torch.bool)
+    own[serving, ues] = True
+    rx_interf_mask = inp.cochannel * (~own).to(dtype)  # [n_cells, n_ues]
+    prb_sb_ue = inp.prb_per_subband[serving].to(dtype)  # [n_ues]
+    bits_se_ue = inp.bits_per_prb_per_se[serving].to(dtype)  # [n_ues]
+    serve_mask = own & inp.awake[:, None]  # [n_cells, n_ues]
+
+    buffer = inp.buffer_bits.clone()
+    avg = inp.avg_rate.clone().to(dtype)
+    delivered = torch.zeros(n_ues, dtype=torch.float64)
+    sinr_sum = torch.zeros(n_ues, dtype=torch.float64)
+    used = torch.zeros(n_cells, dtype=torch.float64)
+    had_data = torch.zeros(n_ues, dtype=torch.bool)
+    below = torch.zeros(n_ues, dtype=torch.long)
+    rlf = torch.zeros(n_ues, dtype=torch.bool)
+    sample_at = torch.linspace(0, n_ttis - 1, n_samples).round().long() if n_samples else None
+    rec_sinr, rec_rate = [], []
+    reported_se: torch.Tensor | None = None  # [n_ues, n_sb] CQI feedback of last TTI
+    beta = 1.0 / PF_WINDOW_TTIS
+    f = fading
+    for t in range(n_ttis):
+        if f is not None:
+            f = fd.advance(generator, f) if t > 0 else f
+            rx = inp.rx_mw[..., None] * fd.power_gain(f)  # [n_cells, n_ues, n_sb]
+        else:
+            rx = inp.rx_mw[..., None]  # [n_cells, n_ues, 1]
+        if inp.full_buffer:
+            backlog = inp.active
+        else:
+            buffer = buffer + inp.arrivals_bits[t]
+            backlog = buffer > 0
+        had_data |= backlog
+        # 1. PF scheduling on last TTI's CQI (first TTI: wideband mean SINR, no fading).
+        if reported_se is None:
+            s0 = inp.rx_mw[serving, ues]
+            i0 = (inp.rx_mw * rx_interf_mask * inp.awake[:, None]).sum(0)
+            reported_se = spectral_efficiency(10 * torch.log10(s0 / (i0 + inp.noise_mw)))
+            reported_se = reported_se[:, None].expand(n_ues, n_sb)
+        metric = reported_se / avg.clamp_min(1e-3)[:, None]  # [n_ues, n_sb]
+        metric = torch.where(backlog[:, None], metric + 1e-9, torch.zeros_like(metric))
+        cand = torch.where(serve_mask[..., None], metric[None], torch.full_like(rx, -1.0))
+        best_val, best_ue = cand.max(dim=1)  # [n_cells, n_sb]
+        tx_on = best_val > 0  # [n_cells, n_sb]
+        alloc = torch.zeros(n_ues, n_sb, dtype=dtype)
+        cells_idx, sb_idx = torch.nonzero(tx_on, as_tuple=True)
+        alloc[best_ue[cells_idx, sb_idx], sb_idx] = 1.0
+        # 2.–3. SINR with the interference of the cells that actually transmit.
+        s = rx[serving, ues]  # [n_ues, n_sb]
+        interf = torch.einsum("cub,cb->ub", rx * rx_interf_mask[..., None], tx_on.to(dtype))
+        denom = interf + inp.noise_mw[:, None]
+        sinr_sb_db = 10 * torch.log10(s / denom)  # [n_ues, n_sb]
+        se = spectral_efficiency(sinr_sb_db)  # [n_ues, n_sb]
+        reported_se = se
+        wideband_db = 10 * torch.log10(s.mean(-1) / denom.mean(-1))  # [n_ues]
+        # 4. Delivered bits, capped by the buffer.
+        bits = (alloc * se).sum(-1) * prb_sb_ue * bits_se_ue  # [n_ues]
+        if not inp.full_buffer:
+            bits = torch.minimum(bits.double(), buffer).to(dtype)
+            buffer = buffer - bits.double()
+        delivered += bits.double()
+        sinr_sum += wideband_db.double()
+        used += tx_on.double().mean(-1)
+        # 5. PF average and radio-link failure.
+        avg = (1 - beta) * avg + beta * bits
+        below = torch.where(wideband_db < rlf_sinr_db, below + 1, torch.zeros_like(below))
+        rlf |= below >= rlf_ttis
+        if sample_at is not None and bool((sample_at == t).any()):
+            reps = int((sample_at == t).sum())
+            rec_sinr.extend([wideband_db] * reps)
+            rec_rate.extend([bits] * reps)
+    empty = torch.zeros(0, n_ues, dtype=dtype)
+    return WindowResult(
+        bits=delivered,
+        sinr_db_mean=sinr_sum / max(n_ttis, 1),
+        prb_util=(used / max(n_ttis, 1)).clamp(0, 1),
+        had_data=had_data,
+        rlf=rlf,
+        buffer_bits=buffer,
+        avg_rate=avg,
+        tti_index=sample_at if sample_at is not None else torch.zeros(0, dtype=torch.long),
+        tti_sinr_db=torch.stack(rec_sinr) if rec_sinr else empty,
+        tti_rate_bits=torch.stack(rec_rate) if rec_rate else empty,
+    )

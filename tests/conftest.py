@@ -1,0 +1,37 @@
+"""Shared fixtures: small scenarios so that simulator tests run in well under a second."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from rantwin.scenarios import load_scenario, scenario_from_dict, scenario_to_dict
+
+
+def small_variant(name: str = "hex7-uma", **overrides) -> object:
+    """A built-in scenario with fewer UEs and a shorter window (for fast tests).
+
+    ``overrides`` are dotted paths into the scenario dict, e.g. ``{"ues.count": 42}``.
+    """
+    d = copy.deepcopy(scenario_to_dict(load_scenario(name)))
+    defaults = {
+        "name": f"{name}-small",
+        "ues.count": 42,
+        "timing.ttis_per_superstep": 20,
+        "timing.mobility_s_per_superstep": 4.0,
+        "timing.tti_samples": 4,
+    }
+    for path, value in (defaults | overrides).items():
+        node = d
+        *parents, leaf = path.split(".")
+        for p in parents:
+            node = node[p]
+        node[leaf] = value
+    return scenario_from_dict(d)
+
+
+@pytest.fixture
+def tiny():
+    """hex7-uma with 42 UEs, 20 TTIs per super-step and 4 s of mobility per super-step."""
+    return small_variant()

@@ -1,0 +1,36 @@
+import math
+
+import torch
+
+from rantwin.radio.geometry import hex_site_positions
+from rantwin.simulator.mobility import ServiceArea, walk
+
+
+def _area():
+    sites = hex_site_positions(1, 500.0).double()
+    return sites, ServiceArea.for_sites(sites, True, 500.0, 35.0)
+
+
+def test_hex_cluster_sampling_inside_and_uniform():
+    sites, area = _area()
+    g = torch.Generator().manual_seed(0)
+    xy = area.sample(g, 20000)
+    d = torch.cdist(xy, sites)
+    # every point lies in the hexagon of its nearest site: within the circumradius
+    assert d.min(1).values.max() <= 500 / math.sqrt(3) + 1e-6
+    assert d.min() >= 35.0 - 1e-9
+    counts = torch.bincount(d.argmin(1), minlength=7).double()
+    assert (counts / counts.sum() - 1 / 7).abs().max() < 0.02
+    assert math.isclose(area.area_m2, 7 * 500**2 * math.sqrt(3) / 2, rel_tol=1e-9)
+
+
+def test_walk_respects_speed():
+    _, area = _area()
+    g = torch.Generator().manual_seed(1)
+    xy = area.sample(g, 50)
+    wp = area.sample(g, 50)
+    speed = torch.full((50,), 10.0, dtype=torch.float64)
+    path, _ = walk(g, area, xy, wp, speed, 0.2, 10)
+    steps = torch.cat([xy[None], path]).diff(dim=0).norm(dim=-1)
+    assert steps.max() <= 2.0 + 1e-9
+    assert path.shape == (10, 50, 2)

@@ -1,0 +1,66 @@
+import torch
+
+from rantwin.radio.link import spectral_efficiency
+from rantwin.simulator.window import WindowInputs, run_window
+
+
+def _inputs(rx_mw, serving, active, full_buffer=True, n_ttis=10, buffer=None, arrivals=None):
+    n_cells, n_ues = rx_mw.shape
+    return WindowInputs(
+        rx_mw=rx_mw,
+        cochannel=torch.ones(n_cells, n_ues),
+        serving=torch.tensor(serving),
+        awake=torch.ones(n_cells, dtype=torch.bool),
+        noise_mw=torch.full((n_ues,), 1e-12),
+        prb_per_subband=torch.full((n_cells,), 50.0, dtype=torch.float64),
+        bits_per_prb_per_se=torch.full((n_cells,), 12 * 30e3 * 1e-3, dtype=torch.float64),
+        full_buffer=full_buffer,
+        active=torch.tensor(active),
+        buffer_bits=buffer if buffer is not None else torch.zeros(n_ues, dtype=torch.float64),
+        arrivals_bits=arrivals
+        if arrivals is not None
+        else torch.zeros(n_ttis, n_ues, dtype=torch.float64),
+        avg_rate=torch.ones(n_ues, dtype=torch.float64),
+    )
+
+
+def test_single_link_rate_matches_link_abstraction():
+    rx = torch.tensor([[1e-10]])  # SNR = 20 dB over 1e-12 noise
+    res = run_window(_inputs(rx, [0], [True]), None, torch.Generator(), 10, 2, -8.0, 5)
+    se = spectral_efficiency(torch.tensor(20.0)).item()
+    expected = se * 50 * 12 * 30e3 * 1e-3 * 10
+    assert abs(res.bits.item() - expected) / expected < 1e-5
+    assert res.prb_util.item() == 1.0
+    assert abs(res.sinr_db_mean.item() - 20.0) < 1e-3
+
+
+def test_pf_shares_time_between_equal_users():
+    rx = torch.tensor([[1e-10, 1e-10]])
+    res = run_window(_inputs(rx, [0, 0], [True, True]), None, torch.Generator(), 40, 0, -8.0, 5)
+    a, b = res.bits.tolist()
+    assert abs(a - b) / (a + b) < 0.06
+
+
+def test_interference_only_from_transmitting_cells():
+    # cell 1 has no backlogged UE: it does not transmit, UE 0 sees no interference
+    rx = torch.tensor([[1e-10, 1e-13], [1e-10, 1e-10]])
+    res = run_window(_inputs(rx, [0, 1], [True, False]), None, torch.Generator(), 5, 0, -8.0, 5)
+    assert abs(res.sinr_db_mean[0].item() - 20.0) < 1e-3
+    assert res.prb_util.tolist() == [1.0, 0.0]
+
+
+def test_rlf_after_consecutive_low_sinr():
+    rx = torch.tensor([[1e-14, 1e-10]])  # UE 0 at SNR -20 dB
+    res = run_window(_inputs(rx, [0, 0], [True, True]), None, torch.Generator(), 10, 0, -8.0, 5)
+    assert res.rlf.tolist() == [True, False]
+
+
+def test_buffer_caps_delivery():
+    rx = torch.tensor([[1e-10]])
+    arrivals = torch.zeros(10, 1, dtype=torch.float64)
+    arrivals[0, 0] = 1000.0
+    inp = _inputs(rx, [0], [False], full_buffer=False, arrivals=arrivals)
+    res = run_window(inp, None, torch.Generator(), 10, 0, -8.0, 5)
+    assert abs(res.bits.item() - 1000.0) < 1e-6
+    assert res.buffer_bits.item() == 0.0
+    assert res.prb_util.item() == 0.1  # one TTI of ten
