@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
 from rantwin.datasets import DatasetWriter
 
 RUN_CONFIG = {"scenario": "tiny", "episodes": 2, "seed": 7, "sim": {"tti_ms": 1.0}}

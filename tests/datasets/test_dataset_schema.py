@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+
 from rantwin.datasets import KEYS, SCHEMA_VERSION, SCHEMAS, TABLES, parse_shard_id, shard_id
 from rantwin.datasets.schema import schema_markdown
 

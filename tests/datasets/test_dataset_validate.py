@@ -6,6 +6,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+
 from rantwin.datasets import validate_dataset
 from rantwin.datasets.manifest import sha256_file
 

@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from dataset_helpers import RUN_CONFIG, make_tables, scenario, write_dataset
+
 from rantwin.datasets import (
     SCHEMAS,
     DatasetExistsError,

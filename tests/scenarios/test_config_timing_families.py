@@ -2,6 +2,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+
 from rantwin.scenarios import (
     FAMILIES,
     CellConfig,

@@ -3,6 +3,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+
 from rantwin.scenarios import (
     Knob,
     Scenario,
