@@ -1,0 +1,1 @@
+"""Benchmarks (``python -m rantwin.bench.<name>``); they import everything, nothing imports them."""
