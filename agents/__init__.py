@@ -1,0 +1,1 @@
+"""rantwin.agents: not built yet (see the open issues); the package exists so the namespace is complete."""

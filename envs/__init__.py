@@ -1,0 +1,1 @@
+"""rantwin.envs: not built yet (see the open issues); the package exists so the namespace is complete."""
