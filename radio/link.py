@@ -102,10 +102,12 @@ CQI_TABLES: dict[str, tuple[CqiEntry, ...]] = {
     "256qam": CQI_TABLE_256QAM,
 }
 
-_THR_64QAM_DB = (-6.7, -4.7, -2.3, 0.2, 2.4, 4.3, 5.9, 8.1, 10.3, 11.7, 14.1, 16.3, 18.7, 21.0)
-_THR_64QAM_DB = (*_THR_64QAM_DB, 22.7)
-_THR_256QAM_DB = (-6.7, -2.3, 2.4, 5.9, 8.1, 10.3, 11.7, 14.1, 16.3, 18.7, 21.0, 22.7, 24.7)
-_THR_256QAM_DB = (*_THR_256QAM_DB, 26.8, 28.3)
+_THR_64QAM_DB: tuple[float, ...] = (
+    -6.7, -4.7, -2.3, 0.2, 2.4, 4.3, 5.9, 8.1, 10.3, 11.7, 14.1, 16.3, 18.7, 21.0, 22.7,
+)  # fmt: skip
+_THR_256QAM_DB: tuple[float, ...] = (
+    -6.7, -2.3, 2.4, 5.9, 8.1, 10.3, 11.7, 14.1, 16.3, 18.7, 21.0, 22.7, 24.7, 26.8, 28.3,
+)  # fmt: skip
 
 CQI_SINR_THRESHOLDS_DB: dict[str, tuple[float, ...]] = {
     # minimum SINR (dB) for CQI 1..15 at 10 % BLER, AWGN (see module docstring for sources)

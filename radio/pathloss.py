@@ -134,6 +134,7 @@ def _warn_validity(
         msgs.append(f"carrier_ghz outside [{fc_lo}, {fc_hi}] GHz")
     d_clamp = MIN_DISTANCE_M[model]
     dd = d2.detach()
+    lo_hi: list[tuple[tuple[float, float], Tensor | None]]
     if model.startswith("hata") or model == "fspl":
         lo_hi = [(d_los, None)]
     elif los is None:
@@ -389,7 +390,7 @@ def pathloss_db(
         out = _hata(model, d2c, fc, hbs, hut)
     elif model.startswith("winner2"):
         pl_los, pl_nlos = _winner2(model, d3, fc, hbs, hut, need_los=los_t is not None)
-        out = pl_nlos if los_t is None else torch.where(los_t, pl_los, pl_nlos)
+        out = pl_nlos if los_t is None or pl_los is None else torch.where(los_t, pl_los, pl_nlos)
     elif model == "38901-rma":
         pl_los = _rma_los(d2c, d3, fc, hbs, hut)
         # TR 38.901 Table 7.4.1-1, RMa NLOS: PL = max(PL_RMa-LOS, PL'_RMa-NLOS)

@@ -36,9 +36,9 @@ class CalibrationResult:
     ref_cl_min_db: np.ndarray  # [n_pct]
     ref_cl_max_db: np.ndarray  # [n_pct]
 
-    def gaps(self) -> dict[str, dict[str, float]]:
+    def gaps(self) -> dict[str, dict[str, float | list[float]]]:
         """Simulated minus reference at each percentile, and the median (50 %) gap, in dB."""
-        out = {}
+        out: dict[str, dict[str, float | list[float]]] = {}
         for name, sim, ref in (
             ("coupling_loss_db", self.coupling_loss_db, self.ref_coupling_loss_db),
             ("geometry_sinr_db", self.geometry_sinr_db, self.ref_geometry_sinr_db),
