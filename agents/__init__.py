@@ -1,1 +1,4 @@
-"""rantwin.agents: not built yet (see the open issues); the package exists so the namespace is complete."""
+"""rantwin.agents: not built yet (see the open issues).
+
+The package exists so that the rantwin namespace is complete.
+"""

@@ -1,1 +1,4 @@
-"""rantwin.surrogate: not built yet (see the open issues); the package exists so the namespace is complete."""
+"""rantwin.surrogate: not built yet (see the open issues).
+
+The package exists so that the rantwin namespace is complete.
+"""
