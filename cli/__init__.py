@@ -1,0 +1,1 @@
+"""The ``rantwin`` command line (``rantwin --help``)."""

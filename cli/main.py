@@ -1,0 +1,74 @@
+"""The ``rantwin`` command line: one verb per job, each with ``--help``.
+
+Bad input (unknown scenario, malformed YAML, out-of-range values, an output directory that
+holds another dataset) ends with one clear message on stderr and exit code 2, never a
+traceback. Set ``RANTWIN_DEBUG=1`` to see the traceback anyway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from . import calibrate, dataset, scenarios, simulate
+
+#: Verb modules; each has ``add_parser(subparsers)`` and sets ``func`` on its parser.
+VERBS = (scenarios, simulate, dataset, calibrate)
+
+EPILOG = """\
+Typical session:
+  rantwin scenarios                         list the built-in scenarios
+  rantwin simulate --scenario hex7-uma --out data/hex7 --episodes 2 --steps 8 --plots
+  rantwin dataset validate data/hex7        check a dataset, list every problem
+  rantwin calibrate --out calib             compare with the 3GPP TR 38.901 calibration
+Run `rantwin VERB --help` for the options of each verb.
+"""
+
+
+class UsageError(Exception):
+    """A user mistake the CLI reports in one line with exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every verb registered."""
+    parser = argparse.ArgumentParser(
+        prog="rantwin",
+        description=(
+            "rantwin: closed-loop RAN control testbed. A stochastic system-level simulator "
+            "(the teacher), datasets of its KPI reports, and tools around them."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from rantwin import __version__
+
+    parser.add_argument("--version", action="version", version=f"rantwin {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    for verb in VERBS:
+        verb.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rantwin`` console script. Returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors: return the code, not raise
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("rantwin: interrupted; rerun with --resume to finish", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, FileNotFoundError, NotADirectoryError, UsageError) as exc:
+        if os.environ.get("RANTWIN_DEBUG"):
+            raise
+        print(f"rantwin {args.verb}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
