@@ -33,12 +33,16 @@ def dataset_plots(path: str | Path, out_dir: str | Path) -> list[Path]:
         ("coupling loss [dB]", "wideband SINR [dB]", "UE throughput [Mbit/s]"),
         strict=True,
     ):
-        x, y = ecdf(np.asarray(ues[col]))
+        values = np.asarray(ues[col])
+        if col == "throughput_mbps":  # inactive UEs have no traffic: leave them out
+            values = values[np.asarray(ues["active"])]
+            label = "UE throughput, active UEs [Mbit/s]"
+        x, y = ecdf(values)
         ax.plot(x, y)
         ax.set_xlabel(label)
         ax.set_ylabel("CDF")
         ax.grid(alpha=0.3)
-    fig.suptitle(f"{path}: {len(x)} UE super-steps")
+    fig.suptitle(f"{path}: {len(ues['ue'])} UE super-steps")
     fig.tight_layout()
     cdf_path = out_dir / "cdfs.png"
     fig.savefig(cdf_path, dpi=110)
@@ -69,7 +73,7 @@ def plot_map(sc, ues: dict, world_id: int, path: Path) -> None:
     )
     fig.colorbar(sca, ax=ax, label="wideband SINR [dB]")
     span = max(np.ptp(cells.x_m), np.ptp(cells.y_m), 200.0)
-    arrow = 0.05 * span
+    arrow = 0.1 * span
     for x, y, az, kind in zip(cells.x_m, cells.y_m, cells.azimuth_deg, cells.kind, strict=True):
         ax.plot(x, y, "k^" if kind == "macro" else "rs", ms=6)
         a = np.deg2rad(az)
