@@ -412,7 +412,8 @@ class Simulator:
         h_ue = torch.full((n,), prop.ue_height_m, dtype=torch.float64)
         if prop.model in ("38901-uma", "38901-umi"):
             h_ue = torch.where(indoor, 3 * (floor - 1) + 1.5, h_ue)
-        d_in = o2i.indoor_distance_sample(gp, (n,)).double()
+        d_in_max = 10.0 if prop.model == "38901-rma" else 25.0  # TR 38.901 Table 7.4.3-2 note
+        d_in = o2i.indoor_distance_sample(gp, (n,), max_m=d_in_max).double()
         draw = torch.randn(n, generator=gp, dtype=torch.float64)
         high_loss = torch.rand(n, generator=gp, dtype=torch.float64) < 0.5  # building type
         if prop.o2i_model != "mixed":
