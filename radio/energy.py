@@ -27,7 +27,17 @@ from ._tensor import as_float, check_min, check_range
 
 Tensor = torch.Tensor
 
-__all__ = ["EarthParams", "MACRO", "MICRO", "EARTH_MODELS", "bs_power_w"]
+__all__ = [
+    "EARTH_MODELS",
+    "MACRO",
+    "MACRO_SECTOR",
+    "MICRO",
+    "SMALL_SECTOR",
+    "TRX_PER_CELL",
+    "EarthParams",
+    "bs_power_w",
+    "cell_power_w",
+]
 
 
 @dataclass(frozen=True)
@@ -103,3 +113,39 @@ def bs_power_w(
     p_on = prm.n_trx * (prm.p0_w + prm.delta_p * ld * pmax)
     p_sleep = prm.n_trx * prm.p_sleep_w
     return act * p_on + (1.0 - act) * p_sleep
+
+
+#: Transceivers per cell (sector): a 2-TRX sector, so a 3-sector macro site has the 6 TRX of
+#: Auer et al. 2011, Table 2.
+TRX_PER_CELL = 2
+MACRO_SECTOR = EarthParams(
+    n_trx=TRX_PER_CELL, p_max_w=20.0, p0_w=130.0, delta_p=4.7, p_sleep_w=75.0
+)
+"""One sector of an EARTH macro site (2 of its 6 TRX)."""
+SMALL_SECTOR = EarthParams(n_trx=TRX_PER_CELL, p_max_w=6.3, p0_w=56.0, delta_p=2.6, p_sleep_w=39.0)
+"""One small cell (EARTH micro, 2 TRX)."""
+
+
+def cell_power_w(prb_util: Tensor, tx_power_dbm: Tensor, awake: Tensor, small: Tensor) -> Tensor:
+    """Mains power of each cell (sector), EARTH model with the sector's transmit power.
+
+    The sector's total transmit power is shared by its :data:`TRX_PER_CELL` transceivers
+    (P_max per TRX = P_tx / N_TRX) and the load is the PRB utilisation.
+
+    **Input**
+
+    - ``prb_util``: ``[..., n_cells]`` float in [0, 1].
+    - ``tx_power_dbm``: ``[..., n_cells]`` float, sector transmit power in force.
+    - ``awake``: ``[..., n_cells]`` bool (or float in [0, 1]).
+    - ``small``: ``[n_cells]`` bool, small cell (micro parameters) or macro sector.
+
+    **Output**
+
+    - ``power_w``: ``[..., n_cells]`` float.
+    """
+    p_max = 10.0 ** ((tx_power_dbm - 30.0) / 10.0) / TRX_PER_CELL
+    return torch.where(
+        small,
+        bs_power_w(prb_util, p_max, awake, SMALL_SECTOR),
+        bs_power_w(prb_util, p_max, awake, MACRO_SECTOR),
+    )

@@ -21,7 +21,6 @@ share all their random numbers (common random numbers for paired comparisons).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -43,11 +42,6 @@ from .window import OVERHEAD, WindowInputs, WindowResult, run_window
 N_SUBBANDS = 4
 #: L3 measurement period along the mobility gap (TS 38.133 L1 measurement period, typical).
 MEAS_PERIOD_MS = 200.0
-#: Transceivers per cell (sector) in the EARTH power model: a 2-TRX sector, so a 3-sector
-#: macro site has the 6 TRX of Auer et al. 2011 Table 2.
-_TRX_PER_CELL = 2
-_MACRO_CELL_POWER = dataclasses.replace(energy.MACRO, n_trx=_TRX_PER_CELL)
-_SMALL_CELL_POWER = dataclasses.replace(energy.MICRO, n_trx=_TRX_PER_CELL)
 #: Φ is evaluated every PHI_STRIDE measurement points of the gap (1 s); RSRP in between is
 #: interpolated linearly in dB.
 PHI_STRIDE = 5
@@ -525,14 +519,7 @@ class Simulator:
         n_active = torch.bincount(serving[active], minlength=self.n_cells)
         thr_mbps = res.bits / window_s / 1e6  # [n_ues]
         cell_thr = torch.zeros(self.n_cells, dtype=torch.float64).index_add_(0, serving, thr_mbps)
-        # EARTH model per sector: 2 transceivers share the sector's transmit power.
-        p_max_w = 10 ** ((tx - 30) / 10) / _TRX_PER_CELL  # [n_cells] per transceiver
-        load_ = res.prb_util.double()
-        power = torch.where(
-            c.small,
-            energy.bs_power_w(load_, p_max_w, awake, _SMALL_CELL_POWER),
-            energy.bs_power_w(load_, p_max_w, awake, _MACRO_CELL_POWER),
-        )  # [n_cells]
+        power = energy.cell_power_w(res.prb_util.double(), tx, awake, c.small)  # [n_cells]
         hour = (sc.timing.start_hour + step * sc.timing.superstep_minutes / 60) % 24
         tti_thr = res.tti_rate_bits / self._tti_s / 1e6
         return SuperStepReport(

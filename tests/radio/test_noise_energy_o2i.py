@@ -97,3 +97,22 @@ def test_indoor_distance_sample():
     assert a.mean().item() == pytest.approx(25 / 3, abs=0.15)
     r = indoor_distance_sample(g1, (3, 4), max_m=10.0, dtype=torch.float64)
     assert r.shape == (3, 4) and r.dtype == torch.float64 and r.max() < 10
+
+
+def test_cell_power_shares_sector_power_over_two_trx():
+    import torch
+
+    from rantwin.radio.energy import cell_power_w
+
+    # 46 dBm sector = 39.8 W over 2 TRX; EARTH macro: 2 (130 + 4.7 * load * P_max)
+    p = cell_power_w(
+        torch.tensor([0.5, 0.5, 0.3]),
+        torch.tensor([46.0, 46.0, 30.0]),
+        torch.tensor([True, False, True]),
+        torch.tensor([False, False, True]),
+    )
+    p_max = 10 ** ((46 - 30) / 10) / 2
+    assert abs(p[0].item() - 2 * (130 + 4.7 * 0.5 * p_max)) < 1e-3
+    assert abs(p[1].item() - 2 * 75.0) < 1e-6
+    small_pmax = 10 ** ((30 - 30) / 10) / 2
+    assert abs(p[2].item() - 2 * (56 + 2.6 * 0.3 * small_pmax)) < 1e-4
