@@ -43,6 +43,9 @@ class SimulateArgs:
         out: Output directory.
         resume: Finish an interrupted run in ``out``.
         plots: Write CDF and map figures into ``out/plots``.
+        replicas: Episodes of a world replay episode 0's scene (same UE placement, mobility
+            and configs) with independent shadowing, LOS, O2I, traffic and fading: the
+            simulator's own spread, the floor against which the twin is graded.
     """
 
     scenario: str | None
@@ -55,6 +58,7 @@ class SimulateArgs:
     out: str
     resume: bool = False
     plots: bool = False
+    replicas: bool = False
 
     def manifest_config(self) -> dict:
         """What identifies the dataset's content (``resume``/``plots``/``out`` do not)."""
@@ -132,9 +136,11 @@ def run_simulation(args: SimulateArgs, progress: bool = True) -> Path:
                 bar.update(steps[w])
                 continue
             sim = sim or Simulator(sc)
-            rng = np.random.default_rng([args.seed, w, e, 0xAC])
+            e_scene = 0 if args.replicas else e
+            rng = np.random.default_rng([args.seed, w, e_scene, 0xAC])
             configs = schedule.configs(sc, steps[w], rng)
-            state = sim.reset(episode_seed(args.seed, w, e), configs[0])
+            scene_seed = episode_seed(args.seed, w, 0) + 1 if args.replicas else None
+            state = sim.reset(episode_seed(args.seed, w, e), configs[0], scene_seed)
             parts: dict[str, list[dict[str, np.ndarray]]] = {"cells": [], "ues": [], "ue_tti": []}
             for cfg in configs:
                 state, report = sim.step(state, cfg)
@@ -187,6 +193,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output directory (new or empty)")
     p.add_argument("--resume", action="store_true", help="finish an interrupted run in --out")
     p.add_argument("--plots", action="store_true", help="write CDFs and a map into OUT/plots")
+    p.add_argument(
+        "--replicas",
+        action="store_true",
+        help="episodes replay one scene (same UEs, paths, configs) with independent radio "
+        "randomness: the simulator's own spread, for grading the twin",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -204,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         resume=args.resume,
         plots=args.plots,
+        replicas=args.replicas,
     )
     out = run_simulation(sa, progress=not args.no_progress)
     print(f"dataset written to {out}")

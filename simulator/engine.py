@@ -147,20 +147,25 @@ class Simulator:
         """The scenario's nominal configuration (no offsets, nominal tilts, all awake)."""
         return CellConfig.default(self.scenario)
 
-    def reset(self, seed: int, config: CellConfig | None = None) -> SimState:
+    def reset(
+        self, seed: int, config: CellConfig | None = None, scene_seed: int | None = None
+    ) -> SimState:
         """Drop UEs and draw the episode's large-scale randomness.
 
         Args:
             seed: Non-negative integer; the same seed gives a bitwise-identical episode.
             config: Config used for the initial cell association (default: nominal).
+            scene_seed: If given, UE placement and mobility come from this seed and
+                everything else (shadowing, LOS, O2I, floors, traffic, fading) from
+                ``seed``: replicas of one scene for measuring the simulator's own spread.
 
         Returns:
             The state before super-step 0.
         """
         sc = self.scenario
         cfg = self._check_config(config if config is not None else self.default_config())
-        g = spawn_generators(seed)
-        statics = self._draw_statics(g["placement"], g["shadowing"])
+        g = spawn_generators(seed, scene_seed)
+        statics = self._draw_statics(g["placement"], g["links"], g["shadowing"])
         xy = drop_ues(
             g["placement"],
             self.area,
@@ -387,7 +392,9 @@ class Simulator:
             raise ValueError("sleep: at least one cell must stay awake, got all cells asleep")
         return config
 
-    def _draw_statics(self, gp: torch.Generator, gs: torch.Generator) -> EpisodeStatics:
+    def _draw_statics(
+        self, gp: torch.Generator, gl: torch.Generator, gs: torch.Generator
+    ) -> EpisodeStatics:
         sc = self.scenario
         prop = sc.propagation
         n = self.n_ues
@@ -401,15 +408,15 @@ class Simulator:
         speed = kmh[which] / 3.6
         # TR 38.901 Table 7.2-1 (UMa/UMi): h_UT = 3(n_fl − 1) + 1.5, n_fl ~ U{1, N_fl},
         # N_fl ~ U{4, 8}, for indoor UEs; outdoor UEs at the configured height.
-        n_floors = 4 + torch.floor(5 * torch.rand(n, generator=gp, dtype=torch.float64))
-        floor = 1 + torch.floor(n_floors * torch.rand(n, generator=gp, dtype=torch.float64))
+        n_floors = 4 + torch.floor(5 * torch.rand(n, generator=gl, dtype=torch.float64))
+        floor = 1 + torch.floor(n_floors * torch.rand(n, generator=gl, dtype=torch.float64))
         h_ue = torch.full((n,), prop.ue_height_m, dtype=torch.float64)
         if prop.model in ("38901-uma", "38901-umi"):
             h_ue = torch.where(indoor, 3 * (floor - 1) + 1.5, h_ue)
         d_in_max = 10.0 if prop.model == "38901-rma" else 25.0  # TR 38.901 Table 7.4.3-2 note
-        d_in = o2i.indoor_distance_sample(gp, (n,), max_m=d_in_max).double()
-        draw = torch.randn(n, generator=gp, dtype=torch.float64)
-        high_loss = torch.rand(n, generator=gp, dtype=torch.float64) < 0.5  # building type
+        d_in = o2i.indoor_distance_sample(gl, (n,), max_m=d_in_max).double()
+        draw = torch.randn(n, generator=gl, dtype=torch.float64)
+        high_loss = torch.rand(n, generator=gl, dtype=torch.float64) < 0.5  # building type
         if prop.o2i_model != "mixed":
             high_loss = torch.full_like(high_loss, prop.o2i_model == "high")
         fc = self._cells.carrier_ghz[:, None]
@@ -419,7 +426,7 @@ class Simulator:
             o2i.o2i_loss_db("low", fc, d_in[None, :], draw[None, :]),
         )  # [n_cells, n_ues]
         o2i_db = torch.where(indoor[None, :], o2i_db, torch.zeros_like(o2i_db))
-        los_draw = torch.rand(self.n_sites, n, generator=gp, dtype=torch.float64)
+        los_draw = torch.rand(self.n_sites, n, generator=gl, dtype=torch.float64)
         # Shadowing fields (shadowing stream), one per site, inter-site correlated.
         x0, y0, x1, y1 = self.area.box_m
         pad = 100.0

@@ -158,3 +158,20 @@ def test_schedule_file_drives_the_config_and_edits_block_resume(tmp_path, small_
     err = capsys.readouterr().err
     assert "actions_sha256" in err and "Traceback" not in err
     assert tree_digest(out) == digest
+
+
+def test_replicas_share_the_scene(tmp_path, small_yaml):
+    from rantwin.cli.main import main
+    from rantwin.datasets import open_dataset
+
+    out = tmp_path / "rep"
+    args = ["simulate", "--scenario", str(small_yaml), "--steps", "1", "--episodes", "2"]
+    assert main([*args, "--replicas", "--out", str(out), "--no-progress"]) == 0
+    ues = open_dataset(out).table("ues").to_pydict()
+    import numpy as np
+
+    ep = np.asarray(ues["episode"])
+    x = np.asarray(ues["x_m"])
+    cl = np.asarray(ues["coupling_loss_db"])
+    assert np.array_equal(x[ep == 0], x[ep == 1])
+    assert not np.array_equal(cl[ep == 0], cl[ep == 1])
