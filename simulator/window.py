@@ -8,7 +8,8 @@ Rupp et al. 2016, ch. 2):
    the spectral efficiency at the SINR the UE reported one TTI earlier (CQI feedback delay);
 2. a cell transmits on the sub-bands where it scheduled someone: that is the load that
    couples interference between cells;
-3. the SINR of every UE and sub-band follows from the actual transmissions and fading;
+3. the SINR of every UE and sub-band follows from the actual transmissions and fading,
+   with a receiver-impairment ceiling of :data:`SINR_CEILING_DB`;
 4. the scheduled UE receives ``SE(SINR) · PRBs · 12 · SCS · (1 − overhead) · TTI`` bits
    (TS 38.214 CQI tables through :mod:`rantwin.radio.link`), capped by its buffer;
 5. ``R̄`` is updated with an exponential window of ``pf_window_ttis``; radio-link failure is
@@ -27,6 +28,10 @@ from . import fading as fd
 
 #: Fraction of resource elements spent on control and reference signals.
 OVERHEAD = 0.14
+#: Receiver impairment ceiling on SINR (EVM, phase noise, quantisation), dB: the received
+#: signal carries a distortion 40 dB below itself (a UE EVM of 1 %), cf. TS 38.101-1 §6.4.2
+#: (transmitter EVM requirements) and the SINR ceilings of TR 36.942 §10.2.
+SINR_CEILING_DB = 40.0
 #: Time constant of the proportional-fair throughput average, in TTIs.
 PF_WINDOW_TTIS = 100.0
 
@@ -116,7 +121,8 @@ def run_window(
         if reported_se is None:
             s0 = inp.rx_mw[serving, ues]
             i0 = (inp.rx_mw * rx_interf_mask * inp.awake[:, None]).sum(0)
-            reported_se = spectral_efficiency(10 * torch.log10(s0 / (i0 + inp.noise_mw)))
+            ceiling = s0 * 10 ** (-SINR_CEILING_DB / 10)
+            reported_se = spectral_efficiency(10 * torch.log10(s0 / (i0 + inp.noise_mw + ceiling)))
             reported_se = reported_se[:, None].expand(n_ues, n_sb)
         metric = reported_se / avg.clamp_min(1e-3)[:, None]  # [n_ues, n_sb]
         metric = torch.where(backlog[:, None], metric + 1e-9, torch.zeros_like(metric))
@@ -129,7 +135,7 @@ def run_window(
         # 2.–3. SINR with the interference of the cells that actually transmit.
         s = rx[serving, ues]  # [n_ues, n_sb]
         interf = torch.einsum("cub,cb->ub", rx * rx_interf_mask[..., None], tx_on.to(dtype))
-        denom = interf + inp.noise_mw[:, None]
+        denom = interf + inp.noise_mw[:, None] + s * 10 ** (-SINR_CEILING_DB / 10)
         sinr_sb_db = 10 * torch.log10(s / denom)  # [n_ues, n_sb]
         se = spectral_efficiency(sinr_sb_db)  # [n_ues, n_sb]
         reported_se = se
