@@ -12,10 +12,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import calibrate, dataset, scenarios, simulate
+from . import calibrate, dataset, scenarios, simulate, train_surrogate
 
 #: Verb modules; each has ``add_parser(subparsers)`` and sets ``func`` on its parser.
-VERBS = (scenarios, simulate, dataset, calibrate)
+VERBS = (scenarios, simulate, dataset, calibrate, train_surrogate)
 
 EPILOG = """\
 Typical session:

@@ -1,0 +1,140 @@
+"""Datasets → training graphs: one ``HeteroData`` per (world, episode, step) with targets.
+
+Reads the Parquet tables through :mod:`rantwin.datasets` (never the simulator). Targets are
+normalised relative to Φ (see :mod:`.model`):
+
+- ``data["ue"].y``: ``[n_ues, 3]`` = ((RSRP − Φ RSRP)/10, (SINR − Φ SINR)/10, log1p(thr)/2),
+  ``y_mask`` marks throughput of inactive UEs as not applicable;
+- ``data["cell"].y``: ``[n_cells, 2]`` = (PRB utilisation, log1p(thr)/3), masked for sleeping
+  cells (they are 0 by construction);
+- ``data["ue"].active``, ``data["ue"].handovers``, ``data["cell"].handovers_out``: events.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import numpy as np
+import torch
+from torch_geometric.data import HeteroData
+from tqdm import tqdm
+
+from rantwin.datasets import open_dataset
+from rantwin.scenarios import CellConfig, Scenario, scenario_from_dict
+
+from .features import SceneInputs
+from .graph import GraphConfig, build_graph
+
+#: Normalisation of the targets (fixed constants, stored in checkpoints).
+TARGET_SCALE = {"rsrp_db": 10.0, "sinr_db": 10.0, "ue_log_thr": 2.0, "cell_log_thr": 3.0}
+
+
+def _groups(keys: list[np.ndarray]) -> list[np.ndarray]:
+    """Row indices of each distinct key tuple, in sorted key order."""
+    order = np.lexsort(tuple(reversed(keys)))
+    sk = np.stack([k[order] for k in keys], 1)
+    cuts = np.flatnonzero(np.any(np.diff(sk, axis=0) != 0, axis=1)) + 1
+    return np.split(order, cuts)
+
+
+def scene_inputs_and_targets(
+    scenario: Scenario, cells: dict[str, np.ndarray], ues: dict[str, np.ndarray]
+) -> tuple[SceneInputs, dict[str, np.ndarray]]:
+    """Inputs of one scene and its raw KPI targets, from its cell and UE rows (sorted)."""
+    c_order = np.argsort(cells["cell"])
+    u_order = np.argsort(ues["ue"])
+    cfg = CellConfig(
+        power_offset_db=cells["power_offset_db"][c_order].astype(float),
+        tilt_deg=cells["tilt_deg"][c_order].astype(float),
+        cio_db=cells["cio_db"][c_order].astype(float),
+        sleep=cells["sleep"][c_order].astype(bool),
+    )
+    inp = SceneInputs(
+        scenario=scenario,
+        config=cfg,
+        ue_xy_m=np.stack([ues["x_m"][u_order], ues["y_m"][u_order]], -1).astype(float),
+        ue_indoor=ues["indoor"][u_order].astype(bool),
+        ue_speed_mps=ues["speed_mps"][u_order].astype(float),
+        load_factor=float(cells["load_factor"][0]),
+        hour=float(cells["hour"][0]),
+    )
+    raw = {
+        "ue_rsrp_dbm": ues["rsrp_dbm"][u_order],
+        "ue_sinr_db": ues["sinr_db"][u_order],
+        "ue_throughput_mbps": ues["throughput_mbps"][u_order],
+        "ue_active": ues["active"][u_order].astype(bool),
+        "ue_handovers": ues["handovers"][u_order],
+        "cell_prb_util": cells["prb_util"][c_order],
+        "cell_throughput_mbps": cells["throughput_mbps"][c_order],
+        "cell_handovers_out": cells["handovers_out"][c_order],
+        "cell_sleep": cells["sleep"][c_order].astype(bool),
+    }
+    return inp, raw
+
+
+def attach_targets(data: HeteroData, raw: dict[str, np.ndarray]) -> HeteroData:
+    """Add normalised targets and masks to a graph built by :func:`build_graph`."""
+    s = TARGET_SCALE
+    ue = data["ue"]
+    rsrp = torch.tensor(raw["ue_rsrp_dbm"], dtype=torch.float32)
+    sinr = torch.tensor(raw["ue_sinr_db"], dtype=torch.float32)
+    thr = torch.tensor(raw["ue_throughput_mbps"], dtype=torch.float32)
+    active = torch.tensor(raw["ue_active"])
+    ue.y = torch.stack(
+        [(rsrp - ue.phi_rsrp_dbm) / s["rsrp_db"], (sinr - ue.phi_sinr_db) / s["sinr_db"],
+         torch.log1p(thr) / s["ue_log_thr"]],
+        -1,
+    )  # fmt: skip
+    ue.y_mask = torch.stack([torch.ones_like(active), torch.ones_like(active), active], -1)
+    ue.active = active
+    ue.handovers = torch.tensor(raw["ue_handovers"], dtype=torch.float32)
+    cell = data["cell"]
+    awake = ~torch.tensor(raw["cell_sleep"])
+    cell.y = torch.stack(
+        [torch.tensor(raw["cell_prb_util"], dtype=torch.float32),
+         torch.log1p(torch.tensor(raw["cell_throughput_mbps"], dtype=torch.float32))
+         / s["cell_log_thr"]],
+        -1,
+    )  # fmt: skip
+    cell.y_mask = awake[:, None].expand(-1, 2).clone()
+    cell.handovers_out = torch.tensor(raw["cell_handovers_out"], dtype=torch.float32)
+    return data
+
+
+def load_graphs(
+    paths: Iterable[str | os.PathLike[str]],
+    graph_cfg: GraphConfig | None = None,
+    progress: bool = True,
+) -> list[HeteroData]:
+    """Every scene of every dataset as a graph with targets.
+
+    Each graph also carries ``data.scene = (dataset index, world, episode, step)`` and the
+    scenario name in ``data.scenario_name`` for splitting and reporting.
+    """
+    graph_cfg = graph_cfg or GraphConfig()
+    graphs: list[HeteroData] = []
+    for di, path in enumerate(paths):
+        ds = open_dataset(path)
+        worlds = {w: scenario_from_dict(d) for w, d in ds.worlds().items()}
+        cells = {k: v.to_numpy() for k, v in zip(*_columns(ds.table("cells")), strict=True)}
+        ues = {k: v.to_numpy() for k, v in zip(*_columns(ds.table("ues")), strict=True)}
+        cg = _groups([cells["world"], cells["episode"], cells["step"]])
+        ug = _groups([ues["world"], ues["episode"], ues["step"]])
+        if len(cg) != len(ug):
+            raise ValueError(f"{path}: cells and ues tables cover different scenes")
+        for ci, ui in tqdm(
+            list(zip(cg, ug, strict=True)), desc=f"graphs {path}", disable=not progress
+        ):
+            w = int(cells["world"][ci[0]])
+            c_rows = {k: v[ci] for k, v in cells.items()}
+            u_rows = {k: v[ui] for k, v in ues.items()}
+            inp, raw = scene_inputs_and_targets(worlds[w], c_rows, u_rows)
+            g = attach_targets(build_graph(inp, graph_cfg), raw)
+            g.scene = torch.tensor([di, w, int(cells["episode"][ci[0]]), int(cells["step"][ci[0]])])
+            graphs.append(g)
+    return graphs
+
+
+def _columns(table) -> tuple[list[str], list]:
+    return table.column_names, table.columns

@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+import torch
+
+from rantwin.scenarios import CellConfig, load_scenario
+from rantwin.surrogate.features import SceneInputs, phi_links
+from rantwin.surrogate.graph import CELL_FEATURES, EDGE_TYPES, UE_FEATURES, build_graph
+
+
+def _inputs(n_ues=50, sleep=None, seed=0):
+    sc = load_scenario("hex7-uma")
+    rng = np.random.default_rng(seed)
+    cfg = CellConfig.default(sc)
+    if sleep is not None:
+        cfg = cfg.replace(sc, sleep=sleep)
+    return SceneInputs(
+        sc, cfg, rng.uniform(-600, 600, (n_ues, 2)), rng.random(n_ues) < 0.8,
+        np.ones(n_ues), 0.6, 13.0,
+    )  # fmt: skip
+
+
+def test_graph_shapes_and_edges():
+    g = build_graph(_inputs())
+    assert g["cell"].x.shape == (21, len(CELL_FEATURES))
+    assert g["ue"].x.shape == (50, len(UE_FEATURES))
+    for et in EDGE_TYPES:
+        ei = g[et].edge_index
+        assert ei.shape[0] == 2 and g[et].edge_attr.shape[0] == ei.shape[1]
+    # every UE has exactly one serving edge, and 6 interferers
+    assert torch.bincount(g["cell", "serves", "ue"].edge_index[1], minlength=50).eq(1).all()
+    assert g["cell", "interferes", "ue"].edge_index.shape[1] == 6 * 50
+    assert torch.isfinite(g["ue"].x).all() and torch.isfinite(g["cell"].x).all()
+
+
+def test_phi_serving_is_strongest_rsrp_plus_cio_among_awake():
+    sleep = np.zeros(21, bool)
+    sleep[:5] = True
+    inp = _inputs(sleep=sleep)
+    p = phi_links(inp)
+    assert not np.isin(p.serving.numpy(), np.arange(5)).any()
+    score = p.rsrp_dbm.clone()
+    score[:5] = -np.inf
+    assert torch.equal(score.argmax(0), p.serving)
+    g = build_graph(inp)
+    assert not g["cell"].awake[:5].any()
+    ic = g["cell", "interferes", "ue"].edge_index[0]
+    assert not np.isin(ic.numpy(), np.arange(5)).any()
+
+
+def test_bad_inputs_name_the_problem():
+    inp = _inputs()
+    with pytest.raises(ValueError, match="ue_xy_m"):
+        build_graph(SceneInputs(inp.scenario, inp.config, np.zeros((0, 2)), np.zeros(0, bool),
+                                np.zeros(0), 0.5, 1.0))  # fmt: skip
+    xy = inp.ue_xy_m.copy()
+    xy[3, 0] = np.nan
+    with pytest.raises(ValueError, match="ue_xy_m must be finite"):
+        build_graph(SceneInputs(inp.scenario, inp.config, xy, inp.ue_indoor, inp.ue_speed_mps,
+                                0.5, 1.0))  # fmt: skip
+
+
+def test_lone_awake_cell_with_no_neighbours_still_builds():
+    sleep = np.ones(21, bool)
+    sleep[7] = False
+    g = build_graph(_inputs(sleep=sleep))
+    assert g["cell", "interferes", "ue"].edge_index.shape[1] == 0
+    assert (g["cell", "serves", "ue"].edge_index[0] == 7).all()

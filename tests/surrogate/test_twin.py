@@ -1,0 +1,105 @@
+import json
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from rantwin.surrogate.checkpoint import load_checkpoint, save_checkpoint
+from rantwin.surrogate.graph import GraphConfig
+from rantwin.surrogate.model import TwinConfig, TwinModel
+from rantwin.surrogate.pipeline import feature_ranges
+from rantwin.surrogate.train import TrainConfig, train_twin
+from rantwin.surrogate.twin import Twin
+
+
+@pytest.fixture(scope="module")
+def trained(twin_graphs):
+    tr, va = twin_graphs[:4], twin_graphs[4:]
+    cfg = TwinConfig(hidden=16, n_layers=1, heads=1, latent_dim=2)
+    res = train_twin(tr, va, cfg, TrainConfig(epochs=4, physics_epochs=1, batch_size=2),
+                     progress=False)  # fmt: skip
+    return res, tr, va
+
+
+def test_training_lowers_held_out_loss(trained):
+    res, _, _ = trained
+    vals = [h["val_loss"] for h in res.history]
+    assert res.best_val < vals[0]
+    assert res.history[0]["phase"] == "physics" and res.history[1]["phase"] == "joint"
+
+
+@pytest.mark.parametrize("conv,latent", [("transformer", 0), ("hgt", 4)])
+def test_forward_shapes(twin_graphs, conv, latent):
+    from torch_geometric.data import Batch
+
+    b = Batch.from_data_list(twin_graphs[:2])
+    out = TwinModel(TwinConfig(hidden=16, heads=2, conv=conv, latent_dim=latent))(b)
+    n_ue, n_cell = b["ue"].num_nodes, b["cell"].num_nodes
+    assert out.ue_q.shape == (n_ue, 3, 19) and out.cell_q.shape == (n_cell, 2, 19)
+    assert out.ue_active_logit.shape == (n_ue,) and out.cell_ho_log_rate.shape == (n_cell,)
+    assert (out.kl > 0) == (latent > 0)
+
+
+def test_checkpoint_round_trip_and_sampling(trained, tmp_path):
+    res, tr, va = trained
+    save_checkpoint(tmp_path, res.model, GraphConfig(), {"feature_ranges": feature_ranges(tr)})
+    twin = Twin.load(tmp_path)
+    for k, v in res.model.state_dict().items():
+        assert torch.equal(v, twin.model.state_dict()[k])
+    s1 = twin.sample(va, 8, torch.Generator().manual_seed(3))
+    s2 = twin.sample(va, 8, torch.Generator().manual_seed(3))
+    assert torch.equal(s1.ue_sinr_db, s2.ue_sinr_db)  # generator= makes draws reproducible
+    n_ue = sum(g["ue"].num_nodes for g in va)
+    assert s1.ue_sinr_db.shape == (8, n_ue)
+    assert torch.isfinite(s1.ue_rsrp_dbm).all() and (s1.ue_throughput_mbps >= 0).all()
+    assert ((s1.cell_prb_util >= 0) & (s1.cell_prb_util <= 1)).all()
+    assert (s1.ue_throughput_mbps[~s1.ue_active] == 0).all()
+    assert s1.ue_sinr_db.std(0).mean() > 0  # it is a sampler, not a point predictor
+
+
+def test_sleeping_cells_sample_no_traffic_and_sleep_power(trained, twin_graphs):
+    res, _, _ = trained
+    twin = Twin(res.model, GraphConfig(), {})
+    g = twin_graphs[0].clone()
+    g["cell"].awake = g["cell"].awake.clone()
+    g["cell"].awake[0] = False
+    s = twin.sample(g, 4, torch.Generator().manual_seed(0))
+    assert (s.cell_prb_util[:, 0] == 0).all() and (s.cell_throughput_mbps[:, 0] == 0).all()
+
+
+def test_extrapolation_warning_names_the_feature(trained):
+    from rantwin.scenarios import CellConfig
+    from rantwin.surrogate.features import SceneInputs
+    from tests.conftest import small_variant
+
+    res, tr, _ = trained
+    twin = Twin(res.model, GraphConfig(), {"feature_ranges": feature_ranges(tr)})
+    sc = small_variant()
+    # UEs far faster than any in training
+    inp = SceneInputs(sc, CellConfig.default(sc), np.zeros((3, 2)) + 100.0,
+                      np.zeros(3, bool), np.full(3, 300.0), 0.4, 1.0)  # fmt: skip
+    with pytest.warns(UserWarning, match="ue.speed"):
+        twin.graph(inp)
+
+
+def test_corrupt_and_mismatched_checkpoints_fail_clearly(trained, tmp_path):
+    res, _, _ = trained
+    save_checkpoint(tmp_path, res.model, GraphConfig())
+    (tmp_path / "model.safetensors").write_bytes(b"not a tensor file at all")
+    with pytest.raises(ValueError, match="unreadable safetensors"):
+        load_checkpoint(tmp_path)
+    save_checkpoint(tmp_path, res.model, GraphConfig())
+    meta = json.loads((tmp_path / "twin.json").read_text())
+    meta["model"]["hidden"] = 32
+    (tmp_path / "twin.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="do not fit the architecture"):
+        load_checkpoint(tmp_path)
+    meta["model"]["hiddn"] = 16
+    (tmp_path / "twin.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="unknown key 'hiddn'"):
+        load_checkpoint(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(FileNotFoundError):
+            load_checkpoint(tmp_path / "nope")
