@@ -103,3 +103,54 @@ def test_corrupt_and_mismatched_checkpoints_fail_clearly(trained, tmp_path):
         warnings.simplefilter("error")
         with pytest.raises(FileNotFoundError):
             load_checkpoint(tmp_path / "nope")
+
+
+def test_eval_surrogate_end_to_end(trained, tmp_path):
+    """A replicas dataset graded through the CLI: report files and finite scores."""
+    import yaml
+
+    from rantwin.cli.main import main
+    from rantwin.scenarios import scenario_to_dict
+    from tests.conftest import small_variant
+
+    res, tr, _ = trained
+    ck = tmp_path / "ck"
+    save_checkpoint(ck, res.model, GraphConfig(), {"feature_ranges": feature_ranges(tr)})
+    sc = tmp_path / "sc.yaml"
+    sc.write_text(yaml.safe_dump(scenario_to_dict(small_variant(**{"name": "held-out"}))))
+    data = tmp_path / "rep"
+    assert (
+        main(
+            [
+                "simulate",
+                "--scenario",
+                str(sc),
+                "--episodes",
+                "3",
+                "--steps",
+                "1",
+                "--replicas",
+                "--actions",
+                "random",
+                "--out",
+                str(data),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    rep = tmp_path / "report"
+    assert main(["eval-surrogate", "--ckpt", str(ck), "--data", str(data), "--report", str(rep),
+                 "--samples", "4", "--no-progress"]) == 0  # fmt: skip
+    doc = json.loads((rep / "report.json").read_text())
+    assert "ue/sinr_db" in json.dumps(doc)
+    assert (rep / "report.md").read_text().count("|") > 10
+    assert list(rep.glob("reliability_*.png"))
+
+
+def test_eval_refuses_a_dataset_without_replicas(trained, twin_dataset, tmp_path):
+    from rantwin.surrogate.evaluate import collect
+
+    res, _, _ = trained
+    with pytest.raises(ValueError, match="replicas"):
+        collect(Twin(res.model, GraphConfig(), {}), twin_dataset, 2, progress=False)

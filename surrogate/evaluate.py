@@ -1,0 +1,115 @@
+"""Grade a twin against the simulator on a replicas dataset (held-out deployments).
+
+A replicas dataset (``rantwin simulate --replicas``) holds, for every world and super-step,
+E episodes that replay one scene — the same UEs on the same paths under the same configs —
+with independent shadowing, LOS, O2I, traffic and fading. Episode 0 is the observation;
+episodes 1..E−1 are the **simulator floor** ensemble (what another run of the oracle would
+have said); the twin draws ``n_samples`` from the scene inputs. Every KPI is graded with
+:func:`rantwin.surrogate.metrics.floor_vs_model`, which puts each score next to the floor.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from rantwin.datasets import open_dataset
+from rantwin.scenarios import scenario_from_dict
+
+from .data import _groups, scene_inputs_and_targets
+from .metrics import floor_vs_model
+from .twin import Twin
+
+#: (node type, KPI, dataset column, twin attribute, kind)
+KPIS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("ue", "rsrp_dbm", "rsrp_dbm", "ue_rsrp_dbm", "continuous"),
+    ("ue", "sinr_db", "sinr_db", "ue_sinr_db", "continuous"),
+    ("ue", "throughput_mbps", "throughput_mbps", "ue_throughput_mbps", "continuous"),
+    ("ue", "handovers", "handovers", "ue_handovers", "event"),
+    ("cell", "prb_util", "prb_util", "cell_prb_util", "continuous"),
+    ("cell", "throughput_mbps", "throughput_mbps", "cell_throughput_mbps", "continuous"),
+    ("cell", "handovers_out", "handovers_out", "cell_handovers_out", "event"),
+)
+
+
+@dataclass(frozen=True)
+class EvalData:
+    """Aligned observations, simulator-floor and twin samples per KPI."""
+
+    obs: dict[str, np.ndarray]  # key "ue/sinr_db" -> [N]
+    sim: dict[str, np.ndarray]  # [N, E-1]
+    twin: dict[str, np.ndarray]  # [N, S]
+    scene: dict[str, np.ndarray]  # [N] scene id
+
+
+def collect(
+    twin: Twin,
+    path: str | os.PathLike[str],
+    n_samples: int = 32,
+    seed: int = 0,
+    max_scenes: int | None = None,
+    progress: bool = True,
+) -> EvalData:
+    """Sample the twin on every scene of a replicas dataset and align with the simulator."""
+    ds = open_dataset(path)
+    if not ds.run_config.get("replicas"):
+        raise ValueError(
+            f"{path}: not a replicas dataset; make one with `rantwin simulate ... --replicas "
+            "--episodes E` (E >= 3) so that the simulator floor can be measured"
+        )
+    worlds = {w: scenario_from_dict(d) for w, d in ds.worlds().items()}
+    cells = {k: c.to_numpy() for k, c in zip(*_cols(ds.table("cells")), strict=True)}
+    ues = {k: c.to_numpy() for k, c in zip(*_cols(ds.table("ues")), strict=True)}
+    n_ep = int(cells["episode"].max()) + 1
+    if n_ep < 3:
+        raise ValueError(f"{path}: {n_ep} replicas per scene; need >= 3 (1 observed + 2 floor)")
+    cg = _groups([cells["world"], cells["step"], cells["episode"]])
+    ug = _groups([ues["world"], ues["step"], ues["episode"]])
+    scenes = [(cg[i : i + n_ep], ug[i : i + n_ep]) for i in range(0, len(cg), n_ep)]
+    if max_scenes is not None:
+        scenes = scenes[:max_scenes]
+    g = torch.Generator().manual_seed(seed)
+    acc: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for sid, (c_eps, u_eps) in enumerate(tqdm(scenes, desc="eval twin", disable=not progress)):
+        w = int(cells["world"][c_eps[0][0]])
+        inp, _ = scene_inputs_and_targets(
+            worlds[w], {k: v[c_eps[0]] for k, v in cells.items()},
+            {k: v[u_eps[0]] for k, v in ues.items()},
+        )  # fmt: skip
+        sample = twin.sample(twin.graph(inp), n_samples, g)
+        for nt, kpi, col, attr, _kind in KPIS:
+            table, groups = (ues, u_eps) if nt == "ue" else (cells, c_eps)
+            order = "ue" if nt == "ue" else "cell"
+            reps = [table[col][gi][np.argsort(table[order][gi])] for gi in groups]
+            key = f"{nt}/{kpi}"
+            acc[key]["obs"].append(reps[0].astype(float))
+            acc[key]["sim"].append(np.stack(reps[1:], -1).astype(float))
+            acc[key]["twin"].append(getattr(sample, attr).numpy().T.astype(float))
+            acc[key]["scene"].append(np.full(reps[0].shape[0], sid))
+    cat = {k: {f: np.concatenate(v[f]) for f in v} for k, v in acc.items()}
+    return EvalData(
+        obs={k: v["obs"] for k, v in cat.items()},
+        sim={k: v["sim"] for k, v in cat.items()},
+        twin={k: v["twin"] for k, v in cat.items()},
+        scene={k: v["scene"] for k, v in cat.items()},
+    )
+
+
+def grade_twin(data: EvalData) -> dict[str, dict]:
+    """``floor_vs_model`` for every KPI (energy score over each scene's joint vector)."""
+    kinds = {f"{nt}/{kpi}": kind for nt, kpi, _, _, kind in KPIS}
+    return {
+        key: floor_vs_model(
+            data.obs[key], data.twin[key], data.sim[key], kinds[key], scene_ids=data.scene[key]
+        )
+        for key in data.obs
+    }
+
+
+def _cols(table):
+    return table.column_names, table.columns
