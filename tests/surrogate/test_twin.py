@@ -117,7 +117,7 @@ def test_eval_surrogate_end_to_end(trained, tmp_path):
     ck = tmp_path / "ck"
     save_checkpoint(ck, res.model, GraphConfig(), {"feature_ranges": feature_ranges(tr)})
     sc = tmp_path / "sc.yaml"
-    sc.write_text(yaml.safe_dump(scenario_to_dict(small_variant(**{"name": "held-out"}))))
+    sc.write_text(yaml.safe_dump(scenario_to_dict(small_variant(**{"ues.count": 30}))))
     data = tmp_path / "rep"
     assert (
         main(
