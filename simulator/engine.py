@@ -29,10 +29,10 @@ import torch
 
 from rantwin.radio import energy, geometry, link, noise, o2i, pathloss, phi, shadowing
 from rantwin.scenarios import CellConfig, Scenario, load_scenario
+from rantwin.scenarios.mobility import ServiceArea, drop_ues, walk
 
 from . import fading as fd
 from .handover import HandoverState, force_off_sleeping, run_a3
-from .mobility import ServiceArea, drop_ues, walk
 from .report import SuperStepReport
 from .rng import restore, spawn_generators
 from .state import EpisodeStatics, SimState

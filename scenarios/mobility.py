@@ -1,4 +1,7 @@
-"""UE placement and random-waypoint mobility.
+"""UE placement and random-waypoint mobility: the UE population process of a scenario.
+
+Used by the simulator and by the twin's environments alike (it is part of the scenario, not
+of either model).
 
 UEs are dropped uniformly over the service area (optionally a fraction around hotspots) and
 walk straight lines between uniformly drawn waypoints at their speed (random waypoint model

@@ -3,7 +3,7 @@ import math
 import torch
 
 from rantwin.radio.geometry import hex_site_positions
-from rantwin.simulator.mobility import ServiceArea, walk
+from rantwin.scenarios.mobility import ServiceArea, walk
 
 
 def _area():
