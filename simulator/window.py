@@ -143,8 +143,10 @@ def run_window(
         # 4. Delivered bits, capped by the buffer.
         bits = (alloc * se).sum(-1) * prb_sb_ue * bits_se_ue  # [n_ues]
         if not inp.full_buffer:
-            bits = torch.minimum(bits.double(), buffer).to(dtype)
-            buffer = buffer - bits.double()
+            # in float64 and clamped: float32 rounding must not leave a negative backlog
+            bits64 = torch.minimum(bits.double(), buffer).clamp_min(0.0)
+            buffer = (buffer - bits64).clamp_min(0.0)
+            bits = bits64.to(dtype)
         delivered += bits.double()
         sinr_sum += wideband_db.double()
         used += tx_on.double().mean(-1)

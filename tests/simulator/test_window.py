@@ -74,3 +74,15 @@ def test_sinr_ceiling_bounds_isolated_links():
     rx = torch.tensor([[1e-3]])  # 90 dB SNR
     res = run_window(_inputs(rx, [0], [True]), None, torch.Generator(), 3, 0, -8.0, 5)
     assert res.sinr_db_mean.item() <= 40.0 + 1e-4
+
+
+def test_ftp3_never_delivers_negative_bits():
+    """Odd buffer sizes and float32 rates: the backlog stays >= 0, rates too (regression)."""
+    g = torch.Generator().manual_seed(0)
+    rx = torch.rand(3, 40, generator=g) * 1e-9
+    arrivals = (torch.rand(50, 40, generator=g, dtype=torch.float64) < 0.05) * 123456.789
+    inp = _inputs(rx, [i % 3 for i in range(40)], [False] * 40, full_buffer=False,
+                  arrivals=arrivals)  # fmt: skip
+    res = run_window(inp, None, torch.Generator(), 50, 50, -8.0, 5)
+    assert (res.tti_rate_bits >= 0).all() and (res.bits >= 0).all()
+    assert (res.buffer_bits >= 0).all()
