@@ -12,10 +12,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import calibrate, dataset, eval_surrogate, scenarios, simulate, train_surrogate
+from . import calibrate, dataset, eval_surrogate, rollout, scenarios, simulate, train_surrogate
 
 #: Verb modules; each has ``add_parser(subparsers)`` and sets ``func`` on its parser.
-VERBS = (scenarios, simulate, dataset, calibrate, train_surrogate, eval_surrogate)
+VERBS = (scenarios, simulate, rollout, dataset, calibrate, train_surrogate, eval_surrogate)
 
 EPILOG = """\
 Typical session:
