@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -102,7 +103,9 @@ def collect(
 
 def grade_twin(data: EvalData) -> dict[str, dict]:
     """``floor_vs_model`` for every KPI (energy score over each scene's joint vector)."""
-    kinds = {f"{nt}/{kpi}": kind for nt, kpi, _, _, kind in KPIS}
+    kinds: dict[str, Literal["continuous", "event"]] = {
+        f"{nt}/{kpi}": "event" if kind == "event" else "continuous" for nt, kpi, _, _, kind in KPIS
+    }
     return {
         key: floor_vs_model(
             data.obs[key], data.twin[key], data.sim[key], kinds[key], scene_ids=data.scene[key]

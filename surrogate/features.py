@@ -1,4 +1,4 @@
-"""Φ features of a scene: what physics alone says about every (cell, UE) link.
+"""Φ features of scenes: what physics alone says about every (cell, UE) link.
 
 The twin conditions on these deterministic quantities and learns the rest (shadowing,
 fading, scheduling, traffic, handover hysteresis) as distributions. Everything here comes
@@ -12,12 +12,15 @@ parts replaced by their means:
 - Φ geometry SINR: all co-channel awake cells transmitting, no fading.
 
 UE heights are the scenario's ``ue_height_m`` (the simulator's indoor floors are unknown to
-the twin, as they are to an operator).
+the twin, as they are to an operator). Everything is batched over ``B`` scenes of one
+scenario (same cells, same number of UEs), so an environment batch is one call.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -48,82 +51,170 @@ class SceneInputs:
 
 
 @dataclass(frozen=True)
-class PhiLinks:
-    """Φ quantities of every link, float32 tensors ``[n_cells, n_ues]`` unless noted."""
+class SceneBatch:
+    """``B`` scenes of one scenario with the same number of UEs (float64 tensors)."""
 
-    gain_db: torch.Tensor  # expected coupling gain (LOS/NLOS mixed in dB, minus mean O2I)
-    p_los: torch.Tensor
+    scenario: Scenario
+    configs: tuple[CellConfig, ...]  # B configs
+    ue_xy_m: torch.Tensor  # [B, n_ues, 2]
+    ue_indoor: torch.Tensor  # [B, n_ues] bool
+    ue_speed_mps: torch.Tensor  # [B, n_ues]
+    load_factor: torch.Tensor  # [B]
+    hour: torch.Tensor  # [B]
+
+    @staticmethod
+    def of(scenes: Sequence[SceneInputs]) -> SceneBatch:
+        """Stack scenes of one scenario with equal UE counts.
+
+        Raises:
+            ValueError: Empty list, several scenarios, differing UE counts, a scene with no
+                UE, or NaN/inf inputs (naming the input).
+        """
+        if not scenes:
+            raise ValueError("need at least one scene")
+        sc = scenes[0].scenario
+        for s in scenes:
+            if s.scenario is not sc and s.scenario != sc:
+                raise ValueError("all scenes of a SceneBatch must share one scenario")
+        xy = [np.asarray(s.ue_xy_m, dtype=float) for s in scenes]
+        for a in xy:
+            if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] != 2:
+                raise ValueError(f"ue_xy_m must have shape [n_ues >= 1, 2], got {a.shape}")
+        if len({a.shape for a in xy}) != 1:
+            raise ValueError("all scenes of a SceneBatch must have the same number of UEs")
+        out = SceneBatch(
+            scenario=sc,
+            configs=tuple(s.config for s in scenes),
+            ue_xy_m=torch.tensor(np.stack(xy)),
+            ue_indoor=torch.tensor(np.stack([np.asarray(s.ue_indoor, bool) for s in scenes])),
+            ue_speed_mps=torch.tensor(
+                np.stack([np.asarray(s.ue_speed_mps, float) for s in scenes])
+            ),
+            load_factor=torch.tensor([float(s.load_factor) for s in scenes], dtype=torch.float64),
+            hour=torch.tensor([float(s.hour) for s in scenes], dtype=torch.float64),
+        )
+        out.check_finite()
+        return out
+
+    def check_finite(self) -> None:
+        """Raise ``ValueError`` naming the first input with NaN/inf."""
+        for name in ("ue_xy_m", "ue_speed_mps", "load_factor", "hour"):
+            if not bool(torch.isfinite(getattr(self, name)).all()):
+                raise ValueError(f"{name} must be finite, got NaN/inf in the scene inputs")
+
+    @property
+    def size(self) -> int:
+        """Number of scenes ``B``."""
+        return int(self.ue_xy_m.shape[0])
+
+    @property
+    def n_ues(self) -> int:
+        """UEs per scene."""
+        return int(self.ue_xy_m.shape[1])
+
+    def knob(self, name: str) -> torch.Tensor:
+        """A knob of every config, ``[B, n_cells]`` (float64, sleep as bool)."""
+        arr = np.stack([np.asarray(getattr(c, name)) for c in self.configs])
+        return torch.tensor(arr)
+
+
+class ScenarioStatics:
+    """Per-scenario constants of Φ, computed once and shared by every batch.
+
+    Args:
+        scenario: The scenario.
+    """
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        t = scenario.cells()
+        f64 = torch.float64
+        self.cell_xy_m = torch.tensor(np.stack([t.x_m, t.y_m], -1), dtype=f64)  # [C, 2]
+        self.cell_h_m = torch.tensor(np.array(t.height_m), dtype=f64)  # [C]
+        self.azimuth_deg = torch.tensor(np.array(t.azimuth_deg), dtype=f64)  # [C]
+        self.carrier_ghz = torch.tensor(np.array(t.carrier_ghz), dtype=f64)  # [C]
+        self.n_prb = torch.tensor(np.array(t.n_prb), dtype=f64)  # [C]
+        self.n_vertical = torch.tensor(np.array(t.n_vertical), dtype=torch.long)  # [C]
+        self.tx_nominal_dbm = torch.tensor(np.array(t.tx_power_dbm), dtype=f64)  # [C]
+        self.site = torch.tensor(np.array(t.site), dtype=torch.long)  # [C]
+        self.small = torch.tensor(np.asarray(t.kind) == "small")  # [C]
+        self.height_m = np.array(t.height_m)
+        dep = scenario.deployment
+        self.wrap = (
+            geometry.wraparound_offsets(dep.n_rings, dep.isd_m).double()
+            if dep.wraparound and dep.n_rings is not None and dep.isd_m is not None
+            else None
+        )
+        prop = scenario.propagation
+        scs_hz = dep.scs_khz * 1e3
+        self.noise_prb_mw = 10 ** (
+            float(noise.thermal_noise_dbm(12 * scs_hz, prop.noise_figure_db)) / 10
+        )
+        d_in = _MEAN_INDOOR_DISTANCE_M[prop.model == "38901-rma"]
+        models = ("low", "high") if prop.o2i_model == "mixed" else (prop.o2i_model,)
+        self.o2i_mean_db = sum(o2i.o2i_loss_db(m, self.carrier_ghz, d_in) for m in models) / len(
+            models
+        )  # [C]
+
+    @cached_property
+    def cochannel_cells(self) -> torch.Tensor:
+        """``[C, C]`` bool: same carrier."""
+        c = self.carrier_ghz
+        return c[:, None] == c[None, :]
+
+
+@dataclass(frozen=True)
+class PhiLinks:
+    """Φ quantities of every link, float32 ``[B, n_cells, n_ues]`` unless noted."""
+
     rsrp_dbm: torch.Tensor
+    p_los: torch.Tensor
     distance_2d_m: torch.Tensor
     azimuth_offset_deg: torch.Tensor
     zenith_deg: torch.Tensor
     cochannel: torch.Tensor  # bool: cell shares the carrier of the UE's Φ serving cell
-    serving: torch.Tensor  # [n_ues] long, Φ serving cell
-    sinr_db: torch.Tensor  # [n_ues] Φ geometry SINR
-    rx_prb_dbm: torch.Tensor  # received power per PRB
+    awake: torch.Tensor  # [B, n_cells] bool
+    serving: torch.Tensor  # [B, n_ues] long, Φ serving cell
+    sinr_db: torch.Tensor  # [B, n_ues] Φ geometry SINR
 
 
-def _wrap_offsets(sc: Scenario) -> torch.Tensor | None:
-    dep = sc.deployment
-    if dep.wraparound and dep.n_rings is not None and dep.isd_m is not None:
-        return geometry.wraparound_offsets(dep.n_rings, dep.isd_m).double()
-    return None
-
-
-def phi_links(inp: SceneInputs) -> PhiLinks:
-    """Compute the Φ link table of a scene (float64 inside, float32 out)."""
-    sc, cfg = inp.scenario, inp.config
-    t = sc.cells()
-    prop = sc.propagation
-    cell_xy = torch.tensor(np.stack([t.x_m, t.y_m], -1), dtype=torch.float64)  # [C, 2]
-    cell_h = torch.tensor(np.array(t.height_m), dtype=torch.float64)
-    ue_xy = torch.tensor(np.asarray(inp.ue_xy_m), dtype=torch.float64)  # [U, 2]
-    n_ues = ue_xy.shape[0]
-    h_ue = torch.full((n_ues,), prop.ue_height_m, dtype=torch.float64)
+def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
+    """Compute the Φ link tables of a batch of scenes (float64 inside, float32 out)."""
+    prop = st.scenario.propagation
+    b, n_ues = scenes.size, scenes.n_ues
+    h_ue = torch.full((b, n_ues), prop.ue_height_m, dtype=torch.float64)  # [B, U]
     geo = geometry.link_geometry(
-        ue_xy, h_ue, cell_xy, cell_h, torch.tensor(np.array(t.azimuth_deg)), _wrap_offsets(sc)
-    )
-    carrier = torch.tensor(np.array(t.carrier_ghz), dtype=torch.float64)
-    tilt = torch.tensor(np.array(cfg.tilt_deg), dtype=torch.float64)
-    n_v = torch.tensor(np.array(t.n_vertical), dtype=torch.long)
-    args = (geo, prop.model, carrier, cell_h, h_ue, tilt, n_v)
+        scenes.ue_xy_m, h_ue, st.cell_xy_m, st.cell_h_m, st.azimuth_deg, st.wrap
+    )  # [B, C, U]
+    tilt = scenes.knob("tilt_deg")  # [B, C]
+    args = (geo, prop.model, st.carrier_ghz, st.cell_h_m, h_ue, tilt, st.n_vertical)
     ones = torch.ones_like(geo.distance_2d_m, dtype=torch.bool)
     g_los = phi.coupling_gain_db(*args, los=ones)
     g_nlos = phi.coupling_gain_db(*args, los=~ones)
-    p_los = pathloss.los_probability(prop.model, geo.distance_2d_m, h_ue[None, :])
-    gain = p_los * g_los + (1 - p_los) * g_nlos  # [C, U]
-    indoor = torch.tensor(np.asarray(inp.ue_indoor, dtype=bool))
-    if bool(indoor.any()):
-        d_in = _MEAN_INDOOR_DISTANCE_M[prop.model == "38901-rma"]
-        models = ("low", "high") if prop.o2i_model == "mixed" else (prop.o2i_model,)
-        loss = sum(o2i.o2i_loss_db(m, carrier[:, None], d_in) for m in models) / len(models)
-        gain = gain - indoor[None, :].double() * loss
-    tx = torch.tensor(np.array(t.tx_power_dbm) + np.array(cfg.power_offset_db))  # [C]
-    n_prb = torch.tensor(np.array(t.n_prb), dtype=torch.float64)
-    rsrp = rsrp_dbm(tx[:, None], n_prb[:, None], gain)  # [C, U]
-    awake = torch.tensor(~np.asarray(cfg.sleep))
-    cio = torch.tensor(np.array(cfg.cio_db))
-    score = torch.where(awake[:, None], rsrp + cio[:, None], torch.full_like(rsrp, -torch.inf))
-    serving = score.argmax(0)  # [U]
-    rx = (tx - 10 * torch.log10(n_prb))[:, None] + gain  # [C, U] dBm per PRB
-    rx_mw = 10 ** (rx / 10)
-    cochannel = carrier[:, None] == carrier[serving][None, :]  # [C, U]
-    ues = torch.arange(n_ues)
-    s = rx_mw[serving, ues]
-    i = (rx_mw * (cochannel & awake[:, None])).sum(0) - s
-    scs_hz = sc.deployment.scs_khz * 1e3
-    n_mw = 10 ** (float(noise.thermal_noise_dbm(12 * scs_hz, prop.noise_figure_db)) / 10)
-    sinr = 10 * torch.log10(s / (i.clamp_min(0) + n_mw))
+    p_los = pathloss.los_probability(prop.model, geo.distance_2d_m, h_ue[:, None, :])
+    gain = p_los * g_los + (1 - p_los) * g_nlos  # [B, C, U]
+    gain = gain - scenes.ue_indoor[:, None, :].double() * st.o2i_mean_db[None, :, None]
+    tx = st.tx_nominal_dbm + scenes.knob("power_offset_db")  # [B, C]
+    rsrp = rsrp_dbm(tx[..., None], st.n_prb[:, None], gain)  # [B, C, U]
+    awake = ~scenes.knob("sleep")  # [B, C]
+    cio = scenes.knob("cio_db")  # [B, C]
+    score = torch.where(awake[..., None], rsrp + cio[..., None], torch.full_like(rsrp, -torch.inf))
+    serving = score.argmax(1)  # [B, U]
+    rx_mw = 10 ** (((tx - 10 * torch.log10(st.n_prb))[..., None] + gain) / 10)  # [B, C, U]
+    # cell c shares the carrier of UE u's serving cell
+    cochannel = st.cochannel_cells[:, serving].permute(1, 0, 2)  # [B, C, U]
+    s = torch.gather(rx_mw, 1, serving[:, None, :])[:, 0]  # [B, U]
+    i = (rx_mw * (cochannel & awake[..., None])).sum(1) - s
+    sinr = 10 * torch.log10(s / (i.clamp_min(0) + st.noise_prb_mw))
     f = torch.float32
     return PhiLinks(
-        gain_db=gain.to(f),
-        p_los=p_los.to(f),
         rsrp_dbm=rsrp.to(f),
+        p_los=p_los.to(f),
         distance_2d_m=geo.distance_2d_m.to(f),
         azimuth_offset_deg=geo.azimuth_offset_deg.to(f),
         zenith_deg=geo.zenith_deg.to(f),
         cochannel=cochannel,
+        awake=awake,
         serving=serving,
         sinr_db=sinr.to(f),
-        rx_prb_dbm=rx.to(f),
     )

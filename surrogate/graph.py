@@ -15,14 +15,12 @@ never seen in training is normalised the same way.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch_geometric.data import HeteroData
 
-from .features import PhiLinks, SceneInputs, phi_links
+from .features import PhiLinks, ScenarioStatics, SceneBatch, SceneInputs, phi_links
 
 NodeType = str
 EdgeType = tuple[str, str, str]
@@ -86,159 +84,189 @@ class GraphConfig:
     k_neighbours: int = 6
 
 
-def _link_attr(phi: PhiLinks, cells: torch.Tensor, ues: torch.Tensor) -> torch.Tensor:
-    """Edge attributes ``[n_edges, len(LINK_FEATURES)]`` for links (cells[i], ues[i])."""
-    serving_rsrp = phi.rsrp_dbm[phi.serving[ues], ues]
-    rsrp = phi.rsrp_dbm[cells, ues]
-    az = torch.deg2rad(phi.azimuth_offset_deg[cells, ues])
+def _link_attr(phi: PhiLinks, b: torch.Tensor, c: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """Edge attributes ``[n_edges, len(LINK_FEATURES)]`` of links (scene b, cell c, UE u)."""
+    rsrp = phi.rsrp_dbm[b, c, u]
+    serving_rsrp = phi.rsrp_dbm[b, phi.serving[b, u], u]
+    az = torch.deg2rad(phi.azimuth_offset_deg[b, c, u])
     return torch.stack(
         [
             (rsrp + 90) / 20,
             (rsrp - serving_rsrp) / 10,
-            phi.p_los[cells, ues],
-            torch.log10(phi.distance_2d_m[cells, ues].clamp_min(1.0)) / 3,
+            phi.p_los[b, c, u],
+            torch.log10(phi.distance_2d_m[b, c, u].clamp_min(1.0)) / 3,
             torch.cos(az),
             torch.sin(az),
-            (phi.zenith_deg[cells, ues] - 90) / 10,
+            (phi.zenith_deg[b, c, u] - 90) / 10,
         ],
         -1,
     )
 
 
-def build_graph(inp: SceneInputs, cfg: GraphConfig | None = None) -> HeteroData:
-    """Build the heterogeneous graph of one scene.
+def neighbour_edges(st: ScenarioStatics, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``k`` nearest other cells of each cell (co-site sectors first), both directions.
 
-    **Output:** ``HeteroData`` with ``data["cell"].x: [n_cells, len(CELL_FEATURES)]``,
-    ``data["ue"].x: [n_ues, len(UE_FEATURES)]``, one ``edge_index`` / ``edge_attr`` per
-    edge type, and Φ baselines ``data["ue"].phi_rsrp_dbm``, ``phi_sinr_db`` ``[n_ues]`` and
-    ``data["cell"].awake`` ``[n_cells]`` used by the heads.
-
-    Raises:
-        ValueError: A scene with no UE, or NaN in the inputs (naming the input).
+    **Output:** ``edge_index: [2, E]`` and ``edge_attr: [E, len(NEIGHBOUR_FEATURES)]``.
     """
-    cfg = cfg or GraphConfig()
-    sc, conf = inp.scenario, inp.config
-    xy = np.asarray(inp.ue_xy_m, dtype=float)
-    if xy.ndim != 2 or xy.shape[0] == 0 or xy.shape[1] != 2:
-        raise ValueError(f"ue_xy_m must have shape [n_ues >= 1, 2], got {xy.shape}")
-    for name, v in (("ue_xy_m", xy), ("ue_speed_mps", np.asarray(inp.ue_speed_mps, float)),
-                    ("load_factor", np.asarray(inp.load_factor, float)),
-                    ("hour", np.asarray(inp.hour, float))):  # fmt: skip
-        if not np.all(np.isfinite(v)):
-            raise ValueError(f"{name} must be finite, got NaN/inf in the scene inputs")
-    phi = phi_links(inp)
-    t = sc.cells()
-    n_cells, n_ues = sc.n_cells, xy.shape[0]
-    awake = torch.tensor(~np.asarray(conf.sleep))
-    ues = torch.arange(n_ues)
-    serving = phi.serving
-
-    # cell → ue "serves" and "interferes" (strongest other co-channel awake cells)
-    masked = phi.rsrp_dbm.clone()
-    masked[~(phi.cochannel & awake[:, None])] = -torch.inf
-    masked[serving, ues] = -torch.inf
-    k = min(cfg.k_interferers, max(n_cells - 1, 0))
-    top = masked.topk(k, dim=0) if k > 0 else None
-    if top is not None:
-        valid = torch.isfinite(top.values)  # [k, n_ues]
-        i_cells = top.indices[valid]
-        i_ues = ues[None, :].expand(k, -1)[valid]
-    else:
-        i_cells = i_ues = torch.zeros(0, dtype=torch.long)
-
-    # cell ↔ cell nearest neighbours
-    cxy = torch.tensor(np.stack([t.x_m, t.y_m], -1), dtype=torch.float64)
-    d = torch.cdist(cxy, cxy)  # [C, C]
-    site = torch.tensor(np.array(t.site))
-    d_rank = d + (site[:, None] == site[None, :]).double() * 1e-3  # co-site sectors first
+    n_cells = st.site.numel()
+    d = torch.cdist(st.cell_xy_m, st.cell_xy_m)  # [C, C]
+    same_site = st.site[:, None] == st.site[None, :]
+    d_rank = d + same_site.double() * 1e-3 - same_site.double() * d  # co-site sectors first
     d_rank.fill_diagonal_(torch.inf)
-    kn = min(cfg.k_neighbours, n_cells - 1)
-    if kn > 0:
-        nb = d_rank.topk(kn, dim=1, largest=False).indices  # [C, kn]
-        src = nb.reshape(-1)
-        dst = torch.arange(n_cells).repeat_interleave(kn)
-        pairs = torch.unique(
-            torch.cat([torch.stack([src, dst]), torch.stack([dst, src])], 1), dim=1
-        )
-    else:
-        pairs = torch.zeros(2, 0, dtype=torch.long)
-    carrier = torch.tensor(np.array(t.carrier_ghz))
-    az = torch.tensor(np.array(t.azimuth_deg))
-    nb_attr = torch.stack(
+    kn = min(k, n_cells - 1)
+    if kn <= 0:
+        return torch.zeros(2, 0, dtype=torch.long), torch.zeros(0, len(NEIGHBOUR_FEATURES))
+    nb = d_rank.topk(kn, dim=1, largest=False).indices  # [C, kn]
+    src = nb.reshape(-1)
+    dst = torch.arange(n_cells).repeat_interleave(kn)
+    pairs = torch.unique(torch.cat([torch.stack([src, dst]), torch.stack([dst, src])], 1), dim=1)
+    az = st.azimuth_deg
+    attr = torch.stack(
         [
             torch.log10(d[pairs[0], pairs[1]].clamp_min(1.0)) / 3,
-            (site[pairs[0]] == site[pairs[1]]).double(),
-            (carrier[pairs[0]] == carrier[pairs[1]]).double(),
+            same_site[pairs[0], pairs[1]].double(),
+            st.cochannel_cells[pairs[0], pairs[1]].double(),
             torch.cos(torch.deg2rad(az[pairs[0]] - az[pairs[1]])),
         ],
         -1,
     ).float()
+    return pairs, attr
+
+
+def build_batch(
+    st: ScenarioStatics,
+    scenes: SceneBatch,
+    cfg: GraphConfig | None = None,
+    batched: bool = True,
+) -> HeteroData:
+    """Build the heterogeneous graph of ``B`` scenes of one scenario in one pass.
+
+    **Output:** one ``HeteroData`` holding all scenes (nodes concatenated scene by scene):
+    ``data["cell"].x: [B·n_cells, len(CELL_FEATURES)]``, ``data["ue"].x: [B·n_ues,
+    len(UE_FEATURES)]``, ``edge_index`` / ``edge_attr`` per edge type, Φ baselines
+    ``data["ue"].phi_rsrp_dbm``, ``phi_sinr_db``, ``phi_serving`` ``[B·n_ues]`` and
+    ``data["cell"].awake`` ``[B·n_cells]``. With ``batched`` the node stores also get
+    ``batch`` vectors and ``data.num_scenes = B`` (ready for the model); without, ``B`` must
+    be 1 and the graph is a plain single-scene graph (for PyG data loaders).
+    """
+    cfg = cfg or GraphConfig()
+    if not batched and scenes.size != 1:
+        raise ValueError(f"batched=False needs exactly one scene, got {scenes.size}")
+    phi = phi_links(st, scenes)
+    n_b, n_cells, n_ues = scenes.size, st.site.numel(), scenes.n_ues
+    awake = phi.awake  # [B, C]
+    b_u = torch.arange(n_b).repeat_interleave(n_ues)  # [B·U]
+    u_u = torch.arange(n_ues).repeat(n_b)  # [B·U]
+    serving = phi.serving.reshape(-1)  # [B·U]
+
+    # cell → ue "interferes": strongest other co-channel awake cells
+    masked = phi.rsrp_dbm.masked_fill(~(phi.cochannel & awake[..., None]), -torch.inf)
+    masked.scatter_(1, phi.serving[:, None, :], -torch.inf)
+    k = min(cfg.k_interferers, max(n_cells - 1, 0))
+    if k > 0:
+        top = masked.topk(k, dim=1)  # [B, k, U]
+        valid = torch.isfinite(top.values)
+        i_b = torch.arange(n_b)[:, None, None].expand(-1, k, n_ues)[valid]
+        i_c = top.indices[valid]
+        i_u = torch.arange(n_ues)[None, None, :].expand(n_b, k, -1)[valid]
+    else:
+        i_b = i_c = i_u = torch.zeros(0, dtype=torch.long)
 
     # node features
-    hour = 2 * math.pi * float(inp.hour) / 24
-    lf = float(inp.load_factor)
-    served = torch.bincount(serving, minlength=n_cells).float()
-    sinr_sum = torch.zeros(n_cells).index_add_(0, serving, phi.sinr_db)
-    tx = np.array(t.tx_power_dbm) + np.array(conf.power_offset_db)
-    cell_x = torch.tensor(
-        np.stack(
+    hour = 2 * torch.pi * scenes.hour / 24  # [B]
+    lf = scenes.load_factor  # [B]
+    served = torch.zeros(n_b, n_cells).scatter_add_(1, phi.serving, torch.ones(n_b, n_ues))
+    sinr_sum = torch.zeros(n_b, n_cells).scatter_add_(1, phi.serving, phi.sinr_db)
+    offset = scenes.knob("power_offset_db")  # [B, C]
+    tx = st.tx_nominal_dbm + offset
+
+    def static(v: torch.Tensor) -> torch.Tensor:  # [C] -> [B, C]
+        return v[None, :].expand(n_b, n_cells)
+
+    def per_scene(v: torch.Tensor) -> torch.Tensor:  # [B] -> [B, C]
+        return v[:, None].expand(n_b, n_cells)
+
+    cell_x = (
+        torch.stack(
             [
                 (tx - 40) / 10,
-                np.array(conf.power_offset_db) / 10,
-                np.array(conf.tilt_deg) / 15,
-                np.array(conf.cio_db) / 6,
-                np.asarray(conf.sleep, float),
-                np.log(np.array(t.carrier_ghz)),
-                np.array(t.height_m) / 30,
-                np.array(t.n_prb) / 100,
-                (np.asarray(t.kind) == "small").astype(float),
-                np.array(t.n_vertical) / 10,
-                np.full(n_cells, lf),
-                np.full(n_cells, math.sin(hour)),
-                np.full(n_cells, math.cos(hour)),
-                served.numpy() / (n_ues / n_cells),
-                (sinr_sum / served.clamp_min(1)).numpy() / 10,
+                offset / 10,
+                scenes.knob("tilt_deg") / 15,
+                scenes.knob("cio_db") / 6,
+                scenes.knob("sleep").double(),
+                static(torch.log(st.carrier_ghz)),
+                static(st.cell_h_m / 30),
+                static(st.n_prb / 100),
+                static(st.small.double()),
+                static(st.n_vertical.double() / 10),
+                per_scene(lf),
+                per_scene(torch.sin(hour)),
+                per_scene(torch.cos(hour)),
+                served.double() / (n_ues / n_cells),
+                (sinr_sum / served.clamp_min(1)).double() / 10,
             ],
             -1,
-        ),
-        dtype=torch.float32,
+        )
+        .float()
+        .reshape(n_b * n_cells, -1)
     )
-    best2 = phi.rsrp_dbm.masked_fill(~awake[:, None], -torch.inf).topk(min(2, n_cells), 0).values
-    margin = (best2[0] - best2[-1]).clamp(max=30) if n_cells > 1 else torch.zeros(n_ues)
-    s_az = torch.deg2rad(phi.azimuth_offset_deg[serving, ues])
+    if n_cells > 1:
+        best2 = phi.rsrp_dbm.masked_fill(~awake[..., None], -torch.inf).topk(2, 1).values
+        margin = (best2[:, 0] - best2[:, 1]).clamp(max=30).nan_to_num(30.0)  # [B, U]
+    else:
+        margin = torch.zeros(n_b, n_ues)
+    s_az = torch.deg2rad(phi.azimuth_offset_deg[b_u, serving, u_u])
     ue_x = torch.stack(
         [
-            torch.tensor(np.asarray(inp.ue_indoor, float), dtype=torch.float32),
-            torch.tensor(np.asarray(inp.ue_speed_mps, float), dtype=torch.float32) / 10,
-            (phi.rsrp_dbm[serving, ues] + 90) / 20,
-            phi.sinr_db / 10,
-            margin.float() / 10,
-            torch.log10(phi.distance_2d_m[serving, ues].clamp_min(1.0)) / 3,
+            scenes.ue_indoor.reshape(-1).float(),
+            scenes.ue_speed_mps.reshape(-1).float() / 10,
+            (phi.rsrp_dbm[b_u, serving, u_u] + 90) / 20,
+            phi.sinr_db.reshape(-1) / 10,
+            margin.reshape(-1).float() / 10,
+            torch.log10(phi.distance_2d_m[b_u, serving, u_u].clamp_min(1.0)) / 3,
             torch.cos(s_az),
             torch.sin(s_az),
-            (phi.zenith_deg[serving, ues] - 90) / 10,
-            torch.full((n_ues,), lf),
+            (phi.zenith_deg[b_u, serving, u_u] - 90) / 10,
+            lf[b_u].float(),
         ],
         -1,
     ).float()
 
     data = HeteroData()
-    data["cell"].x = cell_x  # [n_cells, len(CELL_FEATURES)]
-    data["cell"].awake = awake  # [n_cells]
-    data["ue"].x = ue_x  # [n_ues, len(UE_FEATURES)]
-    data["ue"].phi_rsrp_dbm = phi.rsrp_dbm[serving, ues]  # [n_ues]
-    data["ue"].phi_sinr_db = phi.sinr_db  # [n_ues]
-    data["ue"].phi_serving = serving  # [n_ues]
-    s_idx = torch.stack([serving, ues])
-    i_idx = torch.stack([i_cells, i_ues])
+    data["cell"].x = cell_x  # [B·C, len(CELL_FEATURES)]
+    data["cell"].awake = awake.reshape(-1)  # [B·C]
+    data["ue"].x = ue_x  # [B·U, len(UE_FEATURES)]
+    data["ue"].phi_rsrp_dbm = phi.rsrp_dbm[b_u, serving, u_u]  # [B·U]
+    data["ue"].phi_sinr_db = phi.sinr_db.reshape(-1)  # [B·U]
+    data["ue"].phi_serving = serving  # [B·U], cell index within its scene
+    s_idx = torch.stack([b_u * n_cells + serving, b_u * n_ues + u_u])
+    i_idx = torch.stack([i_b * n_cells + i_c, i_b * n_ues + i_u])
+    s_attr = _link_attr(phi, b_u, serving, u_u)
+    i_attr = _link_attr(phi, i_b, i_c, i_u)
     data["cell", "serves", "ue"].edge_index = s_idx
-    data["cell", "serves", "ue"].edge_attr = _link_attr(phi, serving, ues)
+    data["cell", "serves", "ue"].edge_attr = s_attr
     data["cell", "interferes", "ue"].edge_index = i_idx
-    data["cell", "interferes", "ue"].edge_attr = _link_attr(phi, i_cells, i_ues)
+    data["cell", "interferes", "ue"].edge_attr = i_attr
     data["ue", "rev_serves", "cell"].edge_index = s_idx.flip(0)
-    data["ue", "rev_serves", "cell"].edge_attr = data["cell", "serves", "ue"].edge_attr
+    data["ue", "rev_serves", "cell"].edge_attr = s_attr
     data["ue", "rev_interferes", "cell"].edge_index = i_idx.flip(0)
-    data["ue", "rev_interferes", "cell"].edge_attr = data["cell", "interferes", "ue"].edge_attr
-    data["cell", "neighbours", "cell"].edge_index = pairs
-    data["cell", "neighbours", "cell"].edge_attr = nb_attr
+    data["ue", "rev_interferes", "cell"].edge_attr = i_attr
+    pairs, nb_attr = neighbour_edges(st, cfg.k_neighbours)
+    offs = (torch.arange(n_b) * n_cells).repeat_interleave(pairs.shape[1])
+    data["cell", "neighbours", "cell"].edge_index = pairs.repeat(1, n_b) + offs
+    data["cell", "neighbours", "cell"].edge_attr = nb_attr.repeat(n_b, 1)
+    if batched:
+        data["cell"].batch = torch.arange(n_b).repeat_interleave(n_cells)
+        data["ue"].batch = b_u
+        data.num_scenes = n_b
     return data
+
+
+def build_graph(inp: SceneInputs, cfg: GraphConfig | None = None) -> HeteroData:
+    """Build the heterogeneous graph of one scene (see :func:`build_batch`).
+
+    Raises:
+        ValueError: A scene with no UE, or NaN in the inputs (naming the input).
+    """
+    scenes = SceneBatch.of([inp])
+    return build_batch(ScenarioStatics(inp.scenario), scenes, cfg, batched=False)

@@ -23,8 +23,8 @@ from rantwin.radio.energy import cell_power_w
 
 from .checkpoint import load_checkpoint
 from .data import TARGET_SCALE
-from .features import SceneInputs
-from .graph import GraphConfig, build_graph
+from .features import ScenarioStatics, SceneBatch, SceneInputs
+from .graph import GraphConfig, build_batch, build_graph
 from .model import TwinModel
 from .quantiles import sample as sample_quantiles
 
@@ -61,6 +61,7 @@ class Twin:
         self.graph_cfg = graph_cfg
         self.meta = meta
         self._warned: set[str] = set()
+        self._statics: dict[int, tuple[object, ScenarioStatics]] = {}
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Twin:
@@ -70,6 +71,15 @@ class Twin:
     def graph(self, inp: SceneInputs) -> HeteroData:
         """Build the graph of one scene, warning once per feature when outside training range."""
         g = build_graph(inp, self.graph_cfg)
+        self._check_range(g)
+        return g
+
+    def graphs(self, scenes: SceneBatch) -> HeteroData:
+        """Build one batched graph of ``B`` scenes of a scenario (the fast path of the envs)."""
+        key = id(scenes.scenario)
+        if key not in self._statics:
+            self._statics = {key: (scenes.scenario, ScenarioStatics(scenes.scenario))}
+        g = build_batch(self._statics[key][1], scenes, self.graph_cfg)
         self._check_range(g)
         return g
 
@@ -98,7 +108,7 @@ class Twin:
     @torch.no_grad()
     def sample(
         self,
-        graphs: HeteroData | list[HeteroData],
+        graphs: HeteroData | list[HeteroData],  # list, one graph, or build_batch output
         n_samples: int,
         generator: torch.Generator | None = None,
     ) -> TwinSample:
@@ -111,7 +121,12 @@ class Twin:
         """
         if n_samples < 1:
             raise ValueError(f"n_samples must be >= 1, got {n_samples}")
-        batch = Batch.from_data_list(graphs if isinstance(graphs, list) else [graphs])
+        if isinstance(graphs, list):
+            batch = Batch.from_data_list(graphs)
+        elif getattr(graphs, "num_scenes", None) is not None:
+            batch = graphs  # already batched by build_batch
+        else:
+            batch = Batch.from_data_list([graphs])
         m = self.model
         x = m.embed(batch)
         ue_b = m._batch(batch, "ue")

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from rantwin.scenarios import CellConfig, load_scenario
-from rantwin.surrogate.features import SceneInputs, phi_links
+from rantwin.surrogate.features import ScenarioStatics, SceneBatch, SceneInputs, phi_links
 from rantwin.surrogate.graph import CELL_FEATURES, EDGE_TYPES, UE_FEATURES, build_graph
 
 
@@ -36,11 +36,11 @@ def test_phi_serving_is_strongest_rsrp_plus_cio_among_awake():
     sleep = np.zeros(21, bool)
     sleep[:5] = True
     inp = _inputs(sleep=sleep)
-    p = phi_links(inp)
+    p = phi_links(ScenarioStatics(inp.scenario), SceneBatch.of([inp]))
     assert not np.isin(p.serving.numpy(), np.arange(5)).any()
-    score = p.rsrp_dbm.clone()
+    score = p.rsrp_dbm[0].clone()
     score[:5] = -np.inf
-    assert torch.equal(score.argmax(0), p.serving)
+    assert torch.equal(score.argmax(0), p.serving[0])
     g = build_graph(inp)
     assert not g["cell"].awake[:5].any()
     ic = g["cell", "interferes", "ue"].edge_index[0]
@@ -65,3 +65,27 @@ def test_lone_awake_cell_with_no_neighbours_still_builds():
     g = build_graph(_inputs(sleep=sleep))
     assert g["cell", "interferes", "ue"].edge_index.shape[1] == 0
     assert (g["cell", "serves", "ue"].edge_index[0] == 7).all()
+
+
+def test_batched_build_equals_scene_by_scene():
+    from torch_geometric.data import Batch
+
+    from rantwin.surrogate.graph import build_batch
+
+    scenes = [_inputs(seed=s) for s in range(3)]
+    scenes[1] = SceneInputs(scenes[1].scenario, scenes[1].config.replace(
+        scenes[1].scenario, cio_db=np.linspace(-3, 3, 21)), scenes[1].ue_xy_m,
+        scenes[1].ue_indoor, scenes[1].ue_speed_mps, 0.2, 3.0)  # fmt: skip
+    one_by_one = Batch.from_data_list([build_graph(s) for s in scenes])
+    batched = build_batch(ScenarioStatics(scenes[0].scenario), SceneBatch.of(scenes))
+    assert batched.num_scenes == 3
+    for nt in ("cell", "ue"):
+        torch.testing.assert_close(batched[nt].x, one_by_one[nt].x)
+        assert torch.equal(batched[nt].batch, one_by_one[nt].batch)
+    for et in EDGE_TYPES:
+        a = batched[et].edge_index
+        b = one_by_one[et].edge_index
+        ka = (a[0] * 10**6 + a[1]).argsort()
+        kb = (b[0] * 10**6 + b[1]).argsort()
+        assert torch.equal(a[:, ka], b[:, kb])
+        torch.testing.assert_close(batched[et].edge_attr[ka], one_by_one[et].edge_attr[kb])
