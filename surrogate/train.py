@@ -111,15 +111,19 @@ class TrainResult:
     history: list[dict]
 
 
-def _evaluate(model: TwinModel, loader: DataLoader, beta: float) -> float:
+def _evaluate(model: TwinModel, loader: DataLoader, beta: float) -> dict[str, float]:
+    """Mean of every loss term over the validation graphs (and their sum, ``val_loss``)."""
     model.eval()
-    total, n = 0.0, 0
+    totals: dict[str, float] = {}
+    n = 0
     with torch.no_grad():
         for batch in loader:
-            terms = real_loss(model(batch), batch, beta)
-            total += float(sum(terms.values())) * batch.num_graphs
+            for k, v in real_loss(model(batch), batch, beta).items():
+                totals[k] = totals.get(k, 0.0) + float(v) * batch.num_graphs
             n += batch.num_graphs
-    return total / max(n, 1)
+    out = {f"val_{k}": v / max(n, 1) for k, v in totals.items()}
+    out["val_loss"] = sum(out.values())
+    return out
 
 
 def train_twin(
@@ -175,12 +179,13 @@ def train_twin(
                 run += float(loss.detach()) * batch.num_graphs
                 n += batch.num_graphs
             sched.step()
-            val_loss = _evaluate(model, val_loader, model_cfg.beta)
+            val = _evaluate(model, val_loader, model_cfg.beta)
+            val_loss = val["val_loss"]
             row = {
                 "epoch": epoch,
                 "phase": phase,
                 "train_loss": run / n,
-                "val_loss": val_loss,
+                **val,
                 "lr": opt.param_groups[0]["lr"],
                 "seconds": time.monotonic() - start,
             }
