@@ -51,6 +51,8 @@ CELL_FEATURES = (
     "hour_cos",
     "phi_served",  # Φ-served UEs / (n_ues / n_cells)
     "phi_sinr",  # mean Φ SINR of its Φ UEs, dB / 10
+    "p_busy",  # 1 − (1 − load)^n: P(some Φ-served UE is active), the full-buffer traffic law
+    "expected_active",  # load · Φ-served UEs / 10
 )
 UE_FEATURES = (
     "indoor",
@@ -204,6 +206,8 @@ def build_batch(
                 per_scene(torch.cos(hour)),
                 served.double() / (n_ues / n_cells),
                 (sinr_sum / served.clamp_min(1)).double() / 10,
+                1 - (1 - per_scene(lf)) ** served.double(),
+                per_scene(lf) * served.double() / 10,
             ],
             -1,
         )

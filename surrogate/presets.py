@@ -13,7 +13,7 @@ PRESETS: dict[str, tuple[TwinConfig, TrainConfig, str]] = {
     ),
     "v05": (
         TwinConfig(latent_dim=8),
-        TrainConfig(),
+        TrainConfig(epochs=80, patience=12),
         "v0 + scene latent z (CVAE, free bits): couples the nodes of a scene",
     ),
     "hgt": (
