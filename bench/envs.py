@@ -3,14 +3,17 @@
 Rows, for ``hex7-uma`` and ``hex19-uma``:
 
 - simulator, single env (one ``RanControlEnv.step`` = one super-step of the oracle);
-- surrogate, single env and natively batched B = 64 / 256 (``RanControlVectorEnv``) —
-  printed as ``n/a: twin not available`` until the surrogate backend is plugged in
-  (``rantwin.envs.backend.make_backend``); then ``run_row`` measures them unchanged.
+- surrogate, single env and natively batched B = 64 / 256 (``RanControlVectorEnv``, one
+  batched twin call per step) with the twin of ``--checkpoint`` (default: the bundled
+  twin; printed as ``n/a: twin not available`` when there is none). Speed depends on the
+  twin's architecture, not its weights, so an untrained checkpoint of the same
+  architecture times the same.
 
 UE-steps/s = env-steps/s × UEs of the scenario. Ratios surrogate / simulator are printed
 when both exist (targets: ≥ 100× single, ≥ 1000× batched).
 
-Usage: ``python -m rantwin.bench.envs [--steps N] [--json OUT]``.
+Usage: ``python -m rantwin.bench.envs [--steps N] [--checkpoint DIR] [--threads T]
+[--json OUT]``.
 """
 
 from __future__ import annotations
@@ -33,12 +36,22 @@ ROWS = (
 NOT_AVAILABLE = "n/a: twin not available"
 
 
-def run_row(scenario: str, backend: str, batch: int, vector: bool, steps: int) -> dict:
+def run_row(
+    scenario: str,
+    backend: str,
+    batch: int,
+    vector: bool,
+    steps: int,
+    checkpoint: str | None = None,
+) -> dict:
     """Time ``steps`` env steps (after one warm-up step) of one configuration."""
+    kw = {"checkpoint": checkpoint} if backend == "surrogate" and checkpoint else None
     if vector:
-        env = RanControlVectorEnv(num_envs=batch, scenario=scenario, backend=backend)
+        env = RanControlVectorEnv(
+            num_envs=batch, scenario=scenario, backend=backend, backend_kwargs=kw
+        )
     else:
-        env = RanControlEnv(scenario=scenario, backend=backend)
+        env = RanControlEnv(scenario=scenario, backend=backend, backend_kwargs=kw)
     env.reset(seed=0)
     rng = np.random.default_rng(0)
     shape = env.action_space.shape
@@ -56,17 +69,18 @@ def run_row(scenario: str, backend: str, batch: int, vector: bool, steps: int) -
     }
 
 
-def bench(scenario: str, steps: int) -> dict:
+def bench(scenario: str, steps: int, checkpoint: str | None = None) -> dict:
     """Every row of :data:`ROWS` for one scenario."""
+    from rantwin.envs.backends.surrogate import default_checkpoint
+
+    have_twin = checkpoint is not None or default_checkpoint() is not None
     out: dict[str, object] = {}
     for backend, batch, vector in ROWS:
         key = f"{backend} B={batch}" if vector else f"{backend} single"
-        try:
-            out[key] = run_row(scenario, backend, batch, vector, steps)
-        except ValueError as exc:
-            if backend != "surrogate" or "not available" not in str(exc):
-                raise
+        if backend == "surrogate" and not have_twin:
             out[key] = NOT_AVAILABLE
+            continue
+        out[key] = run_row(scenario, backend, batch, vector, steps, checkpoint)
     sim = out["simulator single"]
     for key, row in out.items():
         if key.startswith("surrogate") and isinstance(row, dict) and isinstance(sim, dict):
@@ -78,11 +92,25 @@ def main() -> None:
     """Run the benchmark and print a JSON summary."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--steps", type=int, default=3, help="timed env steps per row")
+    ap.add_argument(
+        "--checkpoint", default=None, help="twin checkpoint directory (default: the bundled twin)"
+    )
+    ap.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's choice)"
+    )
     ap.add_argument("--json", help="write the summary here too")
     args = ap.parse_args()
-    out: dict[str, object] = {"torch_threads": torch.get_num_threads()}
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    from rantwin.envs.backends.surrogate import default_checkpoint
+
+    ckpt = args.checkpoint or default_checkpoint()
+    out: dict[str, object] = {
+        "torch_threads": torch.get_num_threads(),
+        "checkpoint": None if ckpt is None else str(ckpt),
+    }
     for name in ("hex7-uma", "hex19-uma"):
-        out[name] = bench(name, args.steps)
+        out[name] = bench(name, args.steps, args.checkpoint)
     text = json.dumps(out, indent=2)
     print(text)
     if args.json:

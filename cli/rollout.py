@@ -34,6 +34,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="static",
         help="config schedule: 'static', 'random' (uniform in knob ranges) or a YAML/JSON file",
     )
+    p.add_argument(
+        "--checkpoint",
+        default=None,
+        help="twin checkpoint directory for --backend surrogate (default: the bundled twin)",
+    )
     p.add_argument("--members", type=int, default=1, help="ensemble members per episode")
     p.add_argument("--episodes", type=int, default=1, help="episodes")
     p.add_argument(
@@ -65,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         resume=args.resume,
         batch=args.batch,
+        checkpoint=args.checkpoint,
     )
     out = run_rollout(ra, progress=not args.no_progress)
     print(f"dataset written to {out}")

@@ -2,8 +2,8 @@
 
 Two implementations sit behind it: ``"simulator"`` (:class:`~.backends.simulator.
 SimulatorBackend`, the oracle; loops in Python) and ``"surrogate"`` (the learned twin; one
-batched forward pass — plugged in through the hook in :func:`make_backend` once a twin
-checkpoint exists). The envs never branch on which one they hold.
+batched forward pass; :class:`~.backends.surrogate.SurrogateBackend`). The envs never
+branch on which one they hold.
 
 A backend is batched over a leading batch dimension ``B`` (independent environments, one
 config each) and an ensemble dimension ``M`` (``n_members`` draws per environment, stepped in
@@ -86,13 +86,15 @@ def make_backend(name: str, scenario: Scenario, members: int = 1, **kwargs: Any)
         name: ``"simulator"`` or ``"surrogate"``.
         scenario: The scenario to model.
         members: Ensemble members ``M`` >= 1.
-        **kwargs: Backend-specific options (surrogate: ``checkpoint=``, once it exists).
+        **kwargs: Backend-specific options (surrogate: ``checkpoint=`` a twin directory;
+            default: the bundled twin).
 
     Returns:
         A :class:`Backend`.
 
     Raises:
-        ValueError: Unknown name, ``members < 1``, or the surrogate is not available.
+        ValueError: Unknown name, ``members < 1``, an unknown option, or no twin checkpoint
+            (the message says how to build or pass one).
     """
     if isinstance(members, bool) or not isinstance(members, int) or members < 1:
         raise ValueError(f"members must be an integer >= 1, got {members!r}")
@@ -105,13 +107,12 @@ def make_backend(name: str, scenario: Scenario, members: int = 1, **kwargs: Any)
             )
         return SimulatorBackend(scenario, members=members)
     if name == "surrogate":
-        # HOOK(surrogate): build the twin's adapter here, e.g.
-        #   from .backends.surrogate import SurrogateBackend
-        #   return SurrogateBackend(scenario, members=members, **kwargs)
-        # It must implement Backend (reset/step/replace) and fill KpiSample; nothing else in
-        # envs/ changes.
-        raise ValueError(
-            "the surrogate backend needs a twin checkpoint; not available yet "
-            "(use backend='simulator')"
-        )
+        from .backends.surrogate import SurrogateBackend
+
+        unknown = sorted(set(kwargs) - {"checkpoint"})
+        if unknown:
+            raise ValueError(
+                f"the surrogate backend takes only checkpoint=, got {', '.join(unknown)}"
+            )
+        return SurrogateBackend(scenario, members=members, **kwargs)
     raise ValueError(f"unknown backend {name!r}; valid backends: {', '.join(BACKENDS)}")

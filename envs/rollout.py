@@ -167,6 +167,8 @@ class RolloutArgs:
         out: Output directory.
         resume: Finish an interrupted run in ``out``.
         batch: Episodes stepped together through one backend call.
+        checkpoint: Twin checkpoint directory of the surrogate backend (``None``: the
+            bundled twin); must be ``None`` for the simulator.
     """
 
     backend: str
@@ -179,6 +181,7 @@ class RolloutArgs:
     out: str
     resume: bool = False
     batch: int = 8
+    checkpoint: str | None = None
 
     def manifest_config(self) -> dict[str, Any]:
         """What identifies the dataset's content (``out``/``resume``/``batch`` do not)."""
@@ -188,6 +191,8 @@ class RolloutArgs:
         d["mode"] = "rollout"
         if Path(self.scenario).is_file():
             d["scenario"] = str(Path(self.scenario).resolve())
+        if self.checkpoint is not None:
+            d["checkpoint"] = str(Path(self.checkpoint).resolve())
         if self.actions not in ("static", "random", "policy"):
             d["actions_sha256"] = hashlib.sha256(Path(self.actions).read_bytes()).hexdigest()
         return d
@@ -197,6 +202,8 @@ def check(args: RolloutArgs) -> None:
     """Reject bad arguments with a message naming the option, the value and the rule."""
     if args.backend not in BACKENDS:
         raise ValueError(f"--backend {args.backend!r}; valid backends: {', '.join(BACKENDS)}")
+    if args.checkpoint is not None and args.backend != "surrogate":
+        raise ValueError(f"--checkpoint is for --backend surrogate, got --backend {args.backend}")
     for name in ("members", "episodes", "batch"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name} must be >= 1, got {getattr(args, name)}")
@@ -235,7 +242,8 @@ def run_rollout(
     schedule = None if policy_mode else load_schedule(args.actions)
     if schedule is not None and schedule.kind == "file":
         schedule.configs(scenario, steps, np.random.default_rng(0))  # validate before writing
-    backend = make_backend(args.backend, scenario, args.members)
+    options = {} if args.checkpoint is None else {"checkpoint": args.checkpoint}
+    backend = make_backend(args.backend, scenario, args.members, **options)
     writer = DatasetWriter(Path(args.out), run_config=args.manifest_config(), resume=args.resume)
     done = writer.completed_shards()
     writer.write_world(0, scenario_to_dict(scenario), scenario_hash(scenario))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from .data import TARGET_SCALE
 from .features import ScenarioStatics, SceneBatch, SceneInputs
 from .graph import GraphConfig, build_batch, build_graph
 from .model import TwinModel
+from .quantiles import quantile_at
 from .quantiles import sample as sample_quantiles
 
 
@@ -110,14 +112,18 @@ class Twin:
         self,
         graphs: HeteroData | list[HeteroData],  # list, one graph, or build_batch output
         n_samples: int,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | Sequence[torch.Generator] | None = None,
     ) -> TwinSample:
         """Draw ``n_samples`` joint samples of every scene's KPIs.
 
         Args:
-            graphs: One graph or a list (from :meth:`graph`).
+            graphs: One graph or a list (from :meth:`graph`), or a batched graph (from
+                :meth:`graphs`).
             n_samples: Ensemble size (≥ 1).
-            generator: Source of all randomness (pass one for reproducible draws).
+            generator: Source of all randomness (pass one for reproducible draws), or one
+                generator per scene: then scene ``b``'s draws (latent, quantile uniforms,
+                events) come from ``generator[b]`` only, in a fixed order, so they do not
+                depend on which other scenes share the batch (what batched envs need).
         """
         if n_samples < 1:
             raise ValueError(f"n_samples must be >= 1, got {n_samples}")
@@ -131,26 +137,49 @@ class Twin:
         x = m.embed(batch)
         ue_b = m._batch(batch, "ue")
         cell_b = m._batch(batch, "cell")
+        gens = None if generator is None or isinstance(generator, torch.Generator) else generator
+        if gens is not None:
+            n_scenes = int(getattr(batch, "num_scenes", None) or batch.num_graphs)
+            if len(gens) != n_scenes:
+                raise ValueError(f"got {len(gens)} generators for {n_scenes} scenes")
+            # nodes are concatenated scene by scene: contiguous slices per scene
+            ue_n = torch.bincount(ue_b, minlength=n_scenes).tolist()  # [B]
+            cell_n = torch.bincount(cell_b, minlength=n_scenes).tolist()  # [B]
+        one = generator if isinstance(generator, torch.Generator) else None
         outs = []
         if m.cfg.latent_dim:
-            mu, log_s = m.prior_params(batch, x)
-        for _ in range(n_samples):
-            z = None
-            if m.cfg.latent_dim:
-                eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
-                z = mu + eps * log_s.exp()
+            mu, log_s = m.prior_params(batch, x)  # [B, Z]
+            if gens is None:
+                eps = torch.stack(
+                    [torch.randn(mu.shape, generator=one, dtype=mu.dtype) for _ in range(n_samples)]
+                )  # [S, B, Z]
+            else:
+                eps = torch.stack(
+                    [
+                        torch.randn((n_samples, mu.shape[1]), generator=g, dtype=mu.dtype)
+                        for g in gens
+                    ],
+                    1,
+                )  # [S, B, Z]
+        for i in range(n_samples):
+            z = mu + eps[i] * log_s.exp() if m.cfg.latent_dim else None
             outs.append(m.heads(batch, x, z))
         s = TARGET_SCALE
         ue_q = torch.stack([o.ue_q for o in outs])  # [S, n_ues, 3, L]
         cell_q = torch.stack([o.cell_q for o in outs])  # [S, n_cells, 2, L]
-        u_draw = sample_quantiles(ue_q, 1, generator)[0]  # [S, n_ues, 3]
-        c_draw = sample_quantiles(cell_q, 1, generator)[0]  # [S, n_cells, 2]
         p_active = torch.sigmoid(torch.stack([o.ue_active_logit for o in outs]))
-        active = torch.rand(p_active.shape, generator=generator) < p_active
         ue_rate = torch.stack([o.ue_ho_log_rate for o in outs]).exp()
         cell_rate = torch.stack([o.cell_ho_log_rate for o in outs]).exp()
-        ue_ho = torch.poisson(ue_rate, generator=generator)
-        cell_ho = torch.poisson(cell_rate, generator=generator)
+        if gens is None:
+            u_draw = sample_quantiles(ue_q, 1, one)[0]  # [S, n_ues, 3]
+            c_draw = sample_quantiles(cell_q, 1, one)[0]  # [S, n_cells, 2]
+            active = torch.rand(p_active.shape, generator=one) < p_active
+            ue_ho = torch.poisson(ue_rate, generator=one)
+            cell_ho = torch.poisson(cell_rate, generator=one)
+        else:
+            u_draw, c_draw, active, ue_ho, cell_ho = _per_scene_draws(
+                gens, ue_n, cell_n, ue_q, cell_q, p_active, ue_rate, cell_rate
+            )
         ue = batch["ue"]
         cell = batch["cell"]
         # bounded draws: log1p(thr) <= 7 (1.1 Gbit/s per UE), <= 9 per cell (8 Gbit/s)
@@ -175,6 +204,42 @@ class Twin:
             cell_handovers_out=cell_ho,
             cell_scene=cell_b,
         )
+
+
+def _per_scene_draws(
+    gens: Sequence[torch.Generator],
+    ue_n: list[int],
+    cell_n: list[int],
+    ue_q: torch.Tensor,  # [S, n_ues, 3, L]
+    cell_q: torch.Tensor,  # [S, n_cells, 2, L]
+    p_active: torch.Tensor,  # [S, n_ues]
+    ue_rate: torch.Tensor,  # [S, n_ues]
+    cell_rate: torch.Tensor,  # [S, n_cells]
+) -> tuple[torch.Tensor, ...]:
+    """The random draws of :meth:`Twin.sample`, scene ``b`` from ``gens[b]`` only.
+
+    Per scene, in this order: UE quantile uniforms ``[S, n_b, 3]``, cell quantile uniforms
+    ``[S, c_b, 2]``, activity uniforms ``[S, n_b]``, UE then cell handover Poisson draws.
+
+    **Output:** ``u_draw [S, n_ues, 3]``, ``c_draw [S, n_cells, 2]``, ``active [S, n_ues]``
+    bool, ``ue_ho [S, n_ues]``, ``cell_ho [S, n_cells]``.
+    """
+    n_s = ue_q.shape[0]
+    u_ue, u_cell, u_act, ue_ho, cell_ho = [], [], [], [], []
+    u0 = c0 = 0
+    for g, nu, nc in zip(gens, ue_n, cell_n, strict=True):
+        dt = ue_q.dtype
+        u_ue.append(torch.rand((n_s, nu, ue_q.shape[2]), generator=g, dtype=dt))
+        u_cell.append(torch.rand((n_s, nc, cell_q.shape[2]), generator=g, dtype=dt))
+        u_act.append(torch.rand((n_s, nu), generator=g))
+        ue_ho.append(torch.poisson(ue_rate[:, u0 : u0 + nu], generator=g))
+        cell_ho.append(torch.poisson(cell_rate[:, c0 : c0 + nc], generator=g))
+        u0, c0 = u0 + nu, c0 + nc
+    lo, hi = 1e-6, 1 - 1e-6  # as quantiles.sample
+    u_draw = quantile_at(ue_q, torch.cat(u_ue, 1).clamp(lo, hi))  # [S, n_ues, 3]
+    c_draw = quantile_at(cell_q, torch.cat(u_cell, 1).clamp(lo, hi))  # [S, n_cells, 2]
+    active = torch.cat(u_act, 1) < p_active  # [S, n_ues]
+    return u_draw, c_draw, active, torch.cat(ue_ho, 1), torch.cat(cell_ho, 1)
 
 
 def time_sampling(twin: Twin, graphs: list[HeteroData], n_samples: int, repeats: int = 3) -> float:
