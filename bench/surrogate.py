@@ -1,0 +1,90 @@
+"""Speed of the twin against the simulator (issue #4 figures), measured in one run.
+
+- simulator: seconds per super-step of ``hex7-uma`` (after a warm-up step);
+- twin, one scene: Φ features + graph + one sample of ``hex7-uma`` (what one env step costs);
+- twin, batched: ``B`` scenes of ``hex7-uma`` per call (B = 64, 256), UE-super-steps per
+  second = B · n_ues / seconds per call.
+
+Usage: ``python -m rantwin.bench.surrogate --checkpoint DIR [--threads N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+
+from rantwin.scenarios import CellConfig, load_scenario
+from rantwin.scenarios.mobility import ServiceArea, drop_ues
+from rantwin.simulator import Simulator
+from rantwin.surrogate.features import SceneBatch, SceneInputs
+from rantwin.surrogate.twin import Twin
+
+
+def _scenes(name: str, b: int, seed: int = 0) -> SceneBatch:
+    sc = load_scenario(name)
+    dep = sc.deployment
+    site_xy = torch.tensor([[s.x_m, s.y_m] for s in dep.sites], dtype=torch.float64)
+    area = ServiceArea.for_sites(site_xy, dep.wraparound, dep.isd_m, sc.propagation.min_distance_m)
+    g = torch.Generator().manual_seed(seed)
+    empty = torch.zeros(0, 2, dtype=torch.float64)
+    none = torch.zeros(0, dtype=torch.float64)
+    cfg = CellConfig.default(sc)
+    scenes = []
+    for _ in range(b):
+        xy = drop_ues(g, area, sc.ues.count, empty, none, none, 0.0).numpy()
+        indoor = (torch.rand(sc.ues.count, generator=g) < sc.ues.indoor_fraction).numpy()
+        scenes.append(SceneInputs(sc, cfg, xy, indoor, np.ones(sc.ues.count), 0.7, 20.0))
+    return SceneBatch.of(scenes)
+
+
+def _median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def main() -> None:
+    """Measure and print a JSON summary with ratios."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--checkpoint", required=True, help="twin checkpoint directory")
+    ap.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads")
+    ap.add_argument("--repeats", type=int, default=5, help="timed repetitions (median)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    twin = Twin.load(args.checkpoint)
+    out: dict = {"threads": args.threads}
+    sim = Simulator("hex7-uma")
+    cfg = sim.default_config()
+    state, _ = sim.step(sim.reset(0), cfg)
+    out["simulator_s_per_superstep"] = _median_time(lambda: sim.step(state, cfg), args.repeats)
+    g = torch.Generator().manual_seed(0)
+    one = _scenes("hex7-uma", 1)
+    twin.sample(twin.graphs(one), 1, g)  # warm-up
+    t1 = _median_time(lambda: twin.sample(twin.graphs(one), 1, g), args.repeats)
+    out["twin_s_per_superstep_single"] = t1
+    out["speedup_single"] = out["simulator_s_per_superstep"] / t1
+    n_ues = one.n_ues
+    for b in (64, 256):
+        scenes = _scenes("hex7-uma", b, seed=b)
+        tb = _median_time(
+            lambda s=scenes: twin.sample(twin.graphs(s), 1, g), max(2, args.repeats // 2)
+        )
+        out[f"twin_batch{b}_s_per_call"] = tb
+        out[f"twin_batch{b}_ue_superstep_per_s"] = b * n_ues / tb
+        out[f"speedup_batch{b}_per_scene"] = out["simulator_s_per_superstep"] / (tb / b)
+    print(
+        json.dumps(
+            {k: round(v, 5) if isinstance(v, float) else v for k, v in out.items()}, indent=2
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
