@@ -97,6 +97,13 @@ class ServiceArea:
         are pushed out radially to that distance (TR 38.901 Table 7.2-1: minimum BS–UE distance).
         """
         u = torch.rand(n, 4, generator=generator, dtype=torch.float64)  # [n, 4]
+        return self.points(u)
+
+    def points(self, u: torch.Tensor) -> torch.Tensor:
+        """Map uniforms to points of the area (the deterministic half of :meth:`sample`).
+
+        **Input:** ``u: [n, 4]`` float64 in [0, 1). **Output:** ``xy_m: [n, 2]`` float64.
+        """
         if self.hex_centres_m is not None:
             n_sites = self.hex_centres_m.shape[0]
             site = torch.clamp((u[:, 0] * n_sites).long(), max=n_sites - 1)  # [n]

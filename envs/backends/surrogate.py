@@ -38,7 +38,6 @@ read them as predictions).
 from __future__ import annotations
 
 import importlib.resources
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -130,27 +129,6 @@ class SurrogateBatchState:
         return int(self.step.shape[0])
 
 
-def _area_points(area: ServiceArea, u: torch.Tensor) -> torch.Tensor:
-    """Points of the service area from uniforms, as :meth:`ServiceArea.sample` maps them.
-
-    **Input:** ``u: [n, 4]`` float64 in [0, 1). **Output:** ``xy_m: [n, 2]`` float64.
-    """
-    if area.hex_centres_m is not None:
-        n_sites = area.hex_centres_m.shape[0]
-        site = torch.clamp((u[:, 0] * n_sites).long(), max=n_sites - 1)  # [n]
-        k = torch.clamp((u[:, 1] * 3).long(), max=2)  # [n] rhombus index
-        a0 = area.hex_rotation_rad + 2 * k.double() * math.pi / 3
-        a1 = a0 + 2 * math.pi / 3
-        r = area.hex_circumradius_m
-        va = torch.stack([torch.cos(a0), torch.sin(a0)], -1) * r  # [n, 2]
-        vb = torch.stack([torch.cos(a1), torch.sin(a1)], -1) * r  # [n, 2]
-        xy = area.hex_centres_m[site] + u[:, 2:3] * va + u[:, 3:4] * vb
-    else:
-        x0, y0, x1, y1 = area.box_m
-        xy = torch.stack([x0 + (x1 - x0) * u[:, 2], y0 + (y1 - y0) * u[:, 3]], -1)
-    return area._push_out(xy)
-
-
 def walk_batch(
     generators: Sequence[torch.Generator],
     area: ServiceArea,
@@ -194,7 +172,7 @@ def walk_batch(
         u = torch.stack(
             [torch.rand(n_ues, 4, generator=generators[b], dtype=f64) for b in rows]
         )  # [R, n_ues, 4]
-        fresh = _area_points(area, u.reshape(-1, 4)).reshape(len(rows), n_ues, 2)
+        fresh = area.points(u.reshape(-1, 4)).reshape(len(rows), n_ues, 2)
         wp[rows] = torch.where(arrive[rows][..., None], fresh, wp[rows])
 
 

@@ -148,17 +148,6 @@ def test_ue_drop_is_the_simulators_member_0(tiny_sc, ckpt):
     assert torch.equal(st.speed_mps[0], s0.statics.speed_mps)
 
 
-def test_area_points_match_service_area_sample(tiny_sc, ckpt):
-    be = make_backend("surrogate", tiny_sc, checkpoint=ckpt)
-    from rantwin.scenarios.mobility import ServiceArea
-
-    box = ServiceArea.for_sites(torch.tensor([[0.0, 0.0], [300.0, 50.0]]), False, None, 35.0)
-    for area in (be.area, box):
-        ref = area.sample(torch.Generator().manual_seed(1), 200)
-        u = torch.rand(200, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
-        assert torch.equal(sur._area_points(area, u), ref)
-
-
 def test_walk_batch_matches_walk_and_is_batch_independent(tiny_sc, ckpt):
     be = make_backend("surrogate", tiny_sc, checkpoint=ckpt)
     st = be.reset([1, 2])

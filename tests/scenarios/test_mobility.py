@@ -34,3 +34,12 @@ def test_walk_respects_speed():
     steps = torch.cat([xy[None], path]).diff(dim=0).norm(dim=-1)
     assert steps.max() <= 2.0 + 1e-9
     assert path.shape == (10, 50, 2)
+
+
+def test_points_is_the_deterministic_half_of_sample():
+    sites, hex_area = _area()
+    box = ServiceArea.for_sites(torch.tensor([[0.0, 0.0], [300.0, 50.0]]), False, None, 35.0)
+    for area in (hex_area, box):
+        ref = area.sample(torch.Generator().manual_seed(1), 200)
+        u = torch.rand(200, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+        assert torch.equal(area.points(u), ref)
