@@ -88,8 +88,13 @@ def real_loss(out: TwinOutput, batch: HeteroData, beta: float) -> dict[str, torc
         "ue_pinball": pinball_loss(out.ue_q, ue.y, ue.y_mask),
         "cell_pinball": pinball_loss(out.cell_q, cell.y, cell.y_mask),
         "active_bce": F.binary_cross_entropy_with_logits(out.ue_active_logit, ue.active.float()),
-        "ue_ho_nll": F.poisson_nll_loss(out.ue_ho_log_rate, ue.handovers, log_input=True),
-        "cell_ho_nll": F.poisson_nll_loss(out.cell_ho_log_rate, cell.handovers_out, log_input=True),
+        # full=True adds the Stirling term of log(y!): a proper NLL, comparable across data
+        "ue_ho_nll": F.poisson_nll_loss(
+            out.ue_ho_log_rate, ue.handovers, log_input=True, full=True
+        ),
+        "cell_ho_nll": F.poisson_nll_loss(
+            out.cell_ho_log_rate, cell.handovers_out, log_input=True, full=True
+        ),
         "kl": beta * out.kl,
     }
 

@@ -154,3 +154,15 @@ def test_eval_refuses_a_dataset_without_replicas(trained, twin_dataset, tmp_path
     res, _, _ = trained
     with pytest.raises(ValueError, match="replicas"):
         collect(Twin(res.model, GraphConfig(), {}), twin_dataset, 2, progress=False)
+
+
+def test_event_losses_are_proper_nlls(twin_graphs):
+    """Poisson NLLs include log(y!) (full=True): never negative, so terms are comparable."""
+    from torch_geometric.data import Batch
+
+    from rantwin.surrogate.train import real_loss
+
+    b = Batch.from_data_list(twin_graphs[:2])
+    out = TwinModel(TwinConfig(hidden=16, heads=1))(b)
+    terms = real_loss(out, b, 1.0)
+    assert terms["ue_ho_nll"] >= 0 and terms["cell_ho_nll"] >= 0
