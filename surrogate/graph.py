@@ -20,7 +20,12 @@ from dataclasses import dataclass
 import torch
 from torch_geometric.data import HeteroData
 
+from rantwin.radio.link import spectral_efficiency
+
 from .features import PhiLinks, ScenarioStatics, SceneBatch, SceneInputs, phi_links
+
+#: Fraction of resource elements spent on control and reference signals (as the simulator).
+_OVERHEAD = 0.14
 
 NodeType = str
 EdgeType = tuple[str, str, str]
@@ -53,6 +58,8 @@ CELL_FEATURES = (
     "phi_sinr",  # mean Φ SINR of its Φ UEs, dB / 10
     "p_busy",  # 1 − (1 − load)^n: P(some Φ-served UE is active), the full-buffer traffic law
     "expected_active",  # load · Φ-served UEs / 10
+    "full_buffer",  # traffic model: 1 full buffer, 0 FTP model 3
+    "offered_util",  # FTP3: offered bits / Φ capacity (clipped to 3); full buffer: P(busy)
 )
 UE_FEATURES = (
     "indoor",
@@ -65,6 +72,9 @@ UE_FEATURES = (
     "az_sin",
     "zenith",  # (θ − 90°) / 10
     "load_factor",
+    "full_buffer",
+    "offered_rate",  # FTP3: offered Mbit/s / 10 (full buffer: 0)
+    "phi_rate",  # Φ link rate if alone on the cell, log1p(Mbit/s) / 5
 )
 LINK_FEATURES = (
     "rsrp",  # (dBm + 90) / 20
@@ -179,6 +189,21 @@ def build_batch(
     lf = scenes.load_factor  # [B]
     served = torch.zeros(n_b, n_cells).scatter_add_(1, phi.serving, torch.ones(n_b, n_ues))
     sinr_sum = torch.zeros(n_b, n_cells).scatter_add_(1, phi.serving, phi.sinr_db)
+    # Traffic law (physics-informed, TR 36.814 A.2.1.3.3 FTP model 3): offered load of a cell
+    # against its Φ capacity; a full-buffer cell is busy iff one of its UEs is active.
+    traffic = st.scenario.ues.traffic
+    full_buffer = traffic.model == "full-buffer"
+    cell_bw_hz = st.n_prb * 12 * st.scenario.deployment.scs_khz * 1e3 * (1 - _OVERHEAD)  # [C]
+    se = spectral_efficiency(phi.sinr_db.double())  # [B, U] bit/s/Hz
+    ue_rate_mbps = se * cell_bw_hz[phi.serving] / 1e6  # [B, U] alone on its Φ cell
+    se_sum = torch.zeros(n_b, n_cells, dtype=torch.float64).scatter_add_(1, phi.serving, se)
+    cap_mbps = se_sum / served.double().clamp_min(1) * cell_bw_hz / 1e6  # [B, C]
+    offered_mbps = 0.0 if full_buffer else traffic.arrival_rate_per_s * traffic.file_size_mbit
+    if full_buffer:
+        offered_util = 1 - (1 - lf[:, None]) ** served.double()
+    else:
+        offered_util = lf[:, None] * offered_mbps * served.double() / cap_mbps.clamp_min(1e-3)
+        offered_util = offered_util.clamp(max=3.0)
     offset = scenes.knob("power_offset_db")  # [B, C]
     tx = st.tx_nominal_dbm + offset
 
@@ -208,6 +233,8 @@ def build_batch(
                 (sinr_sum / served.clamp_min(1)).double() / 10,
                 1 - (1 - per_scene(lf)) ** served.double(),
                 per_scene(lf) * served.double() / 10,
+                torch.full((n_b, n_cells), float(full_buffer), dtype=torch.float64),
+                offered_util,
             ],
             -1,
         )
@@ -232,6 +259,9 @@ def build_batch(
             torch.sin(s_az),
             (phi.zenith_deg[b_u, serving, u_u] - 90) / 10,
             lf[b_u].float(),
+            torch.full((n_b * n_ues,), float(full_buffer)),
+            (offered_mbps * lf[b_u]).float() / 10,
+            torch.log1p(ue_rate_mbps.reshape(-1)).float() / 5,
         ],
         -1,
     ).float()
