@@ -97,7 +97,7 @@ class RanControlEnv(gym.Env):
     gymnasium.make(
         "rantwin/RanControl-v0",
         scenario="hex7-uma",   # built-in name, YAML path or Scenario
-        backend="simulator",   # "simulator" | "surrogate" | a Backend instance
+        backend="surrogate",   # "surrogate" (bundled twin) | "simulator" | a Backend
         knobs=None,            # subset of the scenario's knobs, e.g. ["tilt_deg", "sleep"]
         reward=None,           # RewardWeights or {"energy": 0.5, ...} over scenario.reward
         members=1,             # ensemble members stepped in lockstep
@@ -106,9 +106,10 @@ class RanControlEnv(gym.Env):
     )
     ```
 
-    The default backend is ``"simulator"`` (the oracle) for now; it becomes ``"surrogate"``
-    (the learned twin, fast and batched) once a twin checkpoint ships. Spaces, reward and
-    info keys do not depend on the backend.
+    The default backend is ``"surrogate"``: the bundled twin checkpoint
+    (``rantwin/surrogate/default_twin``; pass ``backend_kwargs={"checkpoint": DIR}`` for
+    another), fast and batched; ``"simulator"`` is the oracle. Spaces, reward and info keys
+    do not depend on the backend.
 
     ## Version History
 
@@ -120,7 +121,7 @@ class RanControlEnv(gym.Env):
     def __init__(
         self,
         scenario: Scenario | str | None = "hex7-uma",
-        backend: str | Backend = "simulator",
+        backend: str | Backend = "surrogate",
         knobs: Sequence[str] | None = None,
         reward: RewardWeights | Mapping[str, float] | None = None,
         members: int = 1,

@@ -66,7 +66,7 @@ class RanControlParallelEnv(ParallelEnv):
     def __init__(
         self,
         scenario: Scenario | str | None = "hex7-uma",
-        backend: str | Backend = "simulator",
+        backend: str | Backend = "surrogate",
         knobs: Sequence[str] | None = None,
         reward: RewardWeights | Mapping[str, float] | None = None,
         members: int = 1,

@@ -57,7 +57,7 @@ class RanControlVectorEnv(VectorEnv):
         self,
         num_envs: int = 1,
         scenario: Scenario | str | None = "hex7-uma",
-        backend: str | Backend = "simulator",
+        backend: str | Backend = "surrogate",
         knobs: Sequence[str] | None = None,
         reward: RewardWeights | Mapping[str, float] | None = None,
         members: int = 1,

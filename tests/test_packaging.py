@@ -34,12 +34,14 @@ from rantwin.scenarios import load_scenario, list_scenarios
 from rantwin.simulator.calibration import load_reference
 sc = load_scenario("hex7-uma")
 ref = load_reference()
+from rantwin.envs.backends.surrogate import SurrogateBackend
+twin_ok = SurrogateBackend(sc).n_members == 1  # loads the bundled twin from the wheel
 files = {m: getattr(sys.modules[m], "__file__", None) for m in sys.modules
          if m == "rantwin" or m.startswith("rantwin.")}
 print(json.dumps({
     "file": rantwin.__file__, "prefix": sys.prefix, "module_files": files,
     "n_cells": sc.n_cells, "scenarios": [n for n, _ in list_scenarios()],
-    "ref_keys": sorted(ref),
+    "ref_keys": sorted(ref), "twin_ok": twin_ok,
 }))
 """
 
@@ -63,7 +65,10 @@ def installed(tmp_path_factory) -> Path:
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("rantwin/__init__.py", "rantwin/cli/main.py",
                      "rantwin/scenarios/library/hex7-uma.yaml",
-                     "rantwin/simulator/data/3gpp_38901_phase1.json"):  # fmt: skip
+                     "rantwin/simulator/data/3gpp_38901_phase1.json",
+                     "rantwin/surrogate/default_twin/model.safetensors",
+                     "rantwin/surrogate/default_twin/twin.json",
+                     "rantwin/envs/backends/surrogate.py"):  # fmt: skip
         assert required in names, f"{required} missing from {wheel.name}"
     assert not any(n.startswith(("tests/", "rantwin/tests/")) for n in names)
     env_dir = tmp / "venv"
@@ -86,6 +91,7 @@ def test_wheel_imports_from_the_venv_not_the_repo(installed, tmp_path):
     assert info["n_cells"] == 21
     assert "hex7-uma" in info["scenarios"] and len(info["scenarios"]) == 6
     assert info["ref_keys"], "calibration reference is empty"
+    assert info["twin_ok"], "bundled twin did not load from the wheel"
 
 
 def test_console_script_in_the_venv(installed, tmp_path):

@@ -21,7 +21,7 @@ def tiny_sc():
 
 @pytest.fixture
 def env_kwargs(tiny_sc):
-    return {"scenario": tiny_sc, "episode_steps": EPISODE}
+    return {"scenario": tiny_sc, "episode_steps": EPISODE, "backend": "simulator"}
 
 
 @pytest.fixture(autouse=True)

@@ -127,8 +127,9 @@ def test_knob_subset_and_errors(tiny_sc):
     assert [k.name for k in env.action_map.knobs] == ["tilt_deg", "sleep"]
     with pytest.raises(ValueError, match="unknown knob 'tilt'"):
         RanControlEnv(scenario=tiny_sc, knobs=["tilt"])
-    with pytest.raises(ValueError, match="surrogate backend needs a twin checkpoint"):
-        RanControlEnv(scenario=tiny_sc, backend="surrogate")
+    with pytest.raises(ValueError, match="no such directory|not found"):
+        RanControlEnv(scenario=tiny_sc, backend="surrogate",
+                      backend_kwargs={"checkpoint": "/nonexistent/twin"})  # fmt: skip
     with pytest.raises(ValueError, match="unknown backend"):
         RanControlEnv(scenario=tiny_sc, backend="oracle")
     with pytest.raises(ValueError, match="reward: unknown weight 'enrgy'"):
@@ -169,3 +170,14 @@ def test_members_pool_rewards(env_kwargs):
     rm = info["reward_members"]
     assert rm.shape == (2,) and rm[0] != rm[1]
     assert r == pytest.approx(rm.mean())
+
+
+def test_default_backend_is_the_bundled_twin():
+    """Out of the box the env runs on the bundled twin checkpoint (issue #5)."""
+    from rantwin.envs.backends.surrogate import SurrogateBackend
+
+    env = RanControlEnv(scenario="hex7-uma", episode_steps=2)
+    assert isinstance(env.backend, SurrogateBackend)
+    obs, _ = env.reset(seed=0)
+    obs, reward, *_ = env.step(env.action_space.sample())
+    assert env.observation_space.contains(obs) and np.isfinite(reward)

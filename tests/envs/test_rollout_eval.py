@@ -40,21 +40,9 @@ def test_rollout_cli_writes_valid_dataset_and_resumes(tmp_path, sc_file, capsys)
     assert (out / "cells/w00000-e0000.parquet").read_bytes() == first
     assert main(argv) == 2  # without --resume an existing dataset is refused
     assert "error" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "rollout",
-                "--scenario",
-                sc_file,
-                "--backend",
-                "surrogate",
-                "--out",
-                str(tmp_path / "s"),
-                "--no-progress",
-            ]
-        )
-        == 2
-    )
+    bad_ckpt = ["--backend", "surrogate", "--checkpoint", str(tmp_path / "no-such-twin")]
+    out_s = str(tmp_path / "s")
+    assert main(["rollout", "--scenario", sc_file, *bad_ckpt, "--out", out_s, "--no-progress"]) == 2
 
 
 def test_rollout_rows_equal_direct_simulation(tmp_path, sc_file, tiny_sc):
