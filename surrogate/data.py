@@ -26,6 +26,10 @@ from rantwin.scenarios import CellConfig, Scenario, scenario_from_dict
 from .features import SceneInputs
 from .graph import GraphConfig, build_graph
 
+#: Per-TTI samples per UE and super-step used to train the fast timescale (scenes recorded
+#: with another count get no per-TTI supervision).
+TTI_SAMPLES = 8
+
 #: Normalisation of the targets (fixed constants, stored in checkpoints).
 TARGET_SCALE = {"rsrp_db": 10.0, "sinr_db": 10.0, "ue_log_thr": 2.0, "cell_log_thr": 3.0}
 
@@ -102,6 +106,30 @@ def attach_targets(data: HeteroData, raw: dict[str, np.ndarray]) -> HeteroData:
     return data
 
 
+def attach_tti(data: HeteroData, tti_rows: dict[str, np.ndarray] | None, sinr_db: np.ndarray):
+    """Add per-TTI SINR residuals (sample − super-step mean) for the fast timescale.
+
+    ``data["ue"].tti_resid: [n_ues, TTI_SAMPLES]``, ``tti_index`` (same shape, TTI of each
+    sample) and ``tti_mask: [n_ues]`` (UE has exactly ``TTI_SAMPLES`` samples).
+    """
+    n_ues = int(sinr_db.shape[0])
+    resid = np.zeros((n_ues, TTI_SAMPLES), np.float32)
+    index = np.tile(np.arange(TTI_SAMPLES, dtype=np.int64), (n_ues, 1))
+    mask = np.zeros(n_ues, bool)
+    if tti_rows is not None and len(tti_rows["ue"]):
+        order = np.lexsort((tti_rows["tti"], tti_rows["ue"]))
+        ue, tti, sinr = (tti_rows[k][order] for k in ("ue", "tti", "sinr_db"))
+        counts = np.bincount(ue, minlength=n_ues)
+        if np.all(counts == TTI_SAMPLES):
+            resid = (sinr.reshape(n_ues, TTI_SAMPLES) - sinr_db[:, None]).astype(np.float32)
+            index = tti.reshape(n_ues, TTI_SAMPLES).astype(np.int64)
+            mask[:] = True
+    data["ue"].tti_resid = torch.tensor(resid)
+    data["ue"].tti_index = torch.tensor(index)
+    data["ue"].tti_mask = torch.tensor(mask)
+    return data
+
+
 def load_graphs(
     paths: Iterable[str | os.PathLike[str]],
     graph_cfg: GraphConfig | None = None,
@@ -119,6 +147,14 @@ def load_graphs(
         worlds = {w: scenario_from_dict(d) for w, d in ds.worlds().items()}
         cells = {k: v.to_numpy() for k, v in zip(*_columns(ds.table("cells")), strict=True)}
         ues = {k: v.to_numpy() for k, v in zip(*_columns(ds.table("ues")), strict=True)}
+        tti_t = ds.table("ue_tti", columns=["world", "episode", "step", "ue", "tti", "sinr_db"])
+        tti = {k: v.to_numpy() for k, v in zip(*_columns(tti_t), strict=True)}
+        tg = {}
+        if len(tti["ue"]):
+            for rows in _groups([tti["world"], tti["episode"], tti["step"]]):
+                key = (int(tti["world"][rows[0]]), int(tti["episode"][rows[0]]),
+                       int(tti["step"][rows[0]]))  # fmt: skip
+                tg[key] = {k: v[rows] for k, v in tti.items()}
         cg = _groups([cells["world"], cells["episode"], cells["step"]])
         ug = _groups([ues["world"], ues["episode"], ues["step"]])
         if len(cg) != len(ug):
@@ -131,6 +167,8 @@ def load_graphs(
             u_rows = {k: v[ui] for k, v in ues.items()}
             inp, raw = scene_inputs_and_targets(worlds[w], c_rows, u_rows)
             g = attach_targets(build_graph(inp, graph_cfg), raw)
+            key = (w, int(cells["episode"][ci[0]]), int(cells["step"][ci[0]]))
+            attach_tti(g, tg.get(key), raw["ue_sinr_db"])
             g.scene = torch.tensor([di, w, int(cells["episode"][ci[0]]), int(cells["step"][ci[0]])])
             graphs.append(g)
     return graphs

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 
 import torch
@@ -33,6 +34,7 @@ from .graph import (
     UE_FEATURES,
 )
 from .quantiles import QuantileHead
+from .ssm import TtiHead
 
 UE_KPIS = ("rsrp_res", "sinr_res", "log_thr")
 CELL_KPIS = ("prb_util", "log_thr")
@@ -80,6 +82,8 @@ class TwinOutput:
     ue_ho_log_rate: torch.Tensor  # [n_ues]
     cell_ho_log_rate: torch.Tensor  # [n_cells]
     kl: torch.Tensor  # [] KL(q || p) per scene, mean (0 without latent)
+    tti_log_sigma: torch.Tensor  # [n_ues] fast timescale: log std of per-TTI SINR (dB)
+    tti_log_delta: torch.Tensor  # [n_ues] fast timescale: log decay rate per TTI
 
 
 class TwinModel(nn.Module):
@@ -126,6 +130,7 @@ class TwinModel(nn.Module):
         self.cell_head = QuantileHead(h + z, len(CELL_KPIS), h)
         self.ue_event = nn.Sequential(nn.Linear(h + z, h), nn.SiLU(), nn.Linear(h, 2))
         self.cell_event = nn.Sequential(nn.Linear(h + z, h), nn.SiLU(), nn.Linear(h, 1))
+        self.tti_head = TtiHead(h)  # fast timescale reads the UE embedding (not z)
 
     def reset_parameters(self) -> None:
         """Re-initialise every sub-module that can be."""
@@ -189,6 +194,7 @@ class TwinModel(nn.Module):
             hu = torch.cat([hu, z[self._batch(data, "ue")]], -1)
             hc = torch.cat([hc, z[self._batch(data, "cell")]], -1)
         ev = self.ue_event(hu)
+        log_sigma, log_delta = self.tti_head(x["ue"])
         return TwinOutput(
             ue_q=self.ue_head(hu),
             cell_q=self.cell_head(hc),
@@ -196,6 +202,8 @@ class TwinModel(nn.Module):
             ue_ho_log_rate=ev[:, 1].clamp(-12, 6),
             cell_ho_log_rate=self.cell_event(hc)[:, 0].clamp(-12, 8),
             kl=torch.zeros((), device=hu.device),
+            tti_log_sigma=log_sigma,
+            tti_log_delta=log_delta,
         )
 
     def forward(self, data, generator: torch.Generator | None = None) -> TwinOutput:
@@ -213,6 +221,4 @@ class TwinModel(nn.Module):
         )  # [n_scenes, Z]
         kl = kl.mean(0).clamp_min(self.cfg.free_bits).sum()
         out = self.heads(data, x, z)
-        return TwinOutput(
-            out.ue_q, out.cell_q, out.ue_active_logit, out.ue_ho_log_rate, out.cell_ho_log_rate, kl
-        )
+        return dataclasses.replace(out, kl=kl)

@@ -33,6 +33,7 @@ from tqdm import tqdm
 
 from .model import TwinConfig, TwinModel, TwinOutput
 from .quantiles import LEVELS, pinball_loss
+from .ssm import ou_nll
 
 _MEDIAN = LEVELS.index(0.5)
 
@@ -47,6 +48,7 @@ VAL_WEIGHTS = {
     "ue_ho_nll": 0.1,
     "cell_ho_nll": 0.1,
     "kl": 0.0,
+    "tti_nll": 0.1,
 }
 
 
@@ -109,6 +111,9 @@ def real_loss(out: TwinOutput, batch: HeteroData, beta: float) -> dict[str, torc
             out.cell_ho_log_rate, cell.handovers_out, log_input=True, full=True
         ),
         "kl": beta * out.kl,
+        "tti_nll": ou_nll(
+            ue.tti_resid, ue.tti_index, out.tti_log_sigma, out.tti_log_delta, ue.tti_mask
+        ),  # fmt: skip
     }
 
 
@@ -197,13 +202,13 @@ def train_twin(
                 run += float(loss.detach()) * batch.num_graphs
                 n += batch.num_graphs
             sched.step()
-            val = _evaluate(model, val_loader, model_cfg.beta)
-            val_loss = val["val_loss"]
+            val_terms = _evaluate(model, val_loader, model_cfg.beta)
+            val_loss = val_terms["val_loss"]
             row = {
                 "epoch": epoch,
                 "phase": phase,
                 "train_loss": run / n,
-                **val,
+                **val_terms,
                 "lr": opt.param_groups[0]["lr"],
                 "seconds": time.monotonic() - start,
             }

@@ -29,6 +29,7 @@ from .graph import GraphConfig, build_batch, build_graph
 from .model import TwinModel
 from .quantiles import quantile_at
 from .quantiles import sample as sample_quantiles
+from .ssm import sample_tti
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class TwinSample:
     cell_energy_w: torch.Tensor  # [n_samples, n_cells]
     cell_handovers_out: torch.Tensor  # [n_samples, n_cells] float (counts)
     cell_scene: torch.Tensor  # [n_cells] long
+    ue_tti_sinr_db: torch.Tensor | None = None  # [n_samples, n_ttis, n_ues] (n_ttis > 0)
+    ue_tti_throughput_mbps: torch.Tensor | None = None  # [n_samples, n_ttis, n_ues]
 
 
 class Twin:
@@ -113,6 +116,7 @@ class Twin:
         graphs: HeteroData | list[HeteroData],  # list, one graph, or build_batch output
         n_samples: int,
         generator: torch.Generator | Sequence[torch.Generator] | None = None,
+        n_ttis: int = 0,
     ) -> TwinSample:
         """Draw ``n_samples`` joint samples of every scene's KPIs.
 
@@ -124,6 +128,9 @@ class Twin:
                 generator per scene: then scene ``b``'s draws (latent, quantile uniforms,
                 events) come from ``generator[b]`` only, in a fixed order, so they do not
                 depend on which other scenes share the batch (what batched envs need).
+            n_ttis: If > 0, also draw per-TTI SINR and throughput of every UE over that many
+                TTIs from the fast-timescale recurrence (:mod:`.ssm`), drawn after all
+                other draws.
         """
         if n_samples < 1:
             raise ValueError(f"n_samples must be >= 1, got {n_samples}")
@@ -190,9 +197,25 @@ class Twin:
         tx = cell.x[:, 0] * 10 + 40  # CELL_FEATURES[0] = (P_tx − 40) / 10
         small = cell.x[:, 8] > 0.5
         energy = cell_power_w(prb, tx.expand_as(prb), awake.expand_as(prb), small)
+        sinr = ue.phi_sinr_db + s["sinr_db"] * u_draw[..., 1]  # [S, n_ues]
+        tti_sinr = tti_thr = None
+        if n_ttis > 0:
+            o = outs[0]  # the fast head reads the UE embedding only: same for every draw
+            tti_eps: torch.Tensor | None = None
+            if gens is not None:
+                tti_eps = torch.cat(
+                    [
+                        torch.randn((n_ttis, n_samples, nu), generator=g)
+                        for g, nu in zip(gens, ue_n, strict=True)
+                    ],
+                    -1,
+                )  # [T, S, n_ues]
+            tti_sinr, tti_thr = sample_tti(
+                sinr, thr, o.tti_log_sigma, o.tti_log_delta, n_ttis, one, tti_eps
+            )
         return TwinSample(
             ue_rsrp_dbm=ue.phi_rsrp_dbm + s["rsrp_db"] * u_draw[..., 0],
-            ue_sinr_db=ue.phi_sinr_db + s["sinr_db"] * u_draw[..., 1],
+            ue_sinr_db=sinr,
             ue_throughput_mbps=thr,
             ue_active=active,
             ue_handovers=ue_ho,
@@ -203,6 +226,8 @@ class Twin:
             cell_energy_w=energy,
             cell_handovers_out=cell_ho,
             cell_scene=cell_b,
+            ue_tti_sinr_db=tti_sinr,
+            ue_tti_throughput_mbps=tti_thr,
         )
 
 
