@@ -109,10 +109,11 @@ def make_backend(name: str, scenario: Scenario, members: int = 1, **kwargs: Any)
     if name == "surrogate":
         from .backends.surrogate import SurrogateBackend
 
-        unknown = sorted(set(kwargs) - {"checkpoint"})
+        unknown = sorted(set(kwargs) - {"checkpoint", "per_tti"})
         if unknown:
             raise ValueError(
-                f"the surrogate backend takes only checkpoint=, got {', '.join(unknown)}"
+                f"the surrogate backend takes only checkpoint= and per_tti=, got "
+                f"{', '.join(unknown)}"
             )
         return SurrogateBackend(scenario, members=members, **kwargs)
     raise ValueError(f"unknown backend {name!r}; valid backends: {', '.join(BACKENDS)}")

@@ -242,7 +242,9 @@ def run_rollout(
     schedule = None if policy_mode else load_schedule(args.actions)
     if schedule is not None and schedule.kind == "file":
         schedule.configs(scenario, steps, np.random.default_rng(0))  # validate before writing
-    options = {} if args.checkpoint is None else {"checkpoint": args.checkpoint}
+    options: dict = {} if args.checkpoint is None else {"checkpoint": args.checkpoint}
+    if args.backend == "surrogate":
+        options["per_tti"] = True  # datasets carry per-TTI samples, as the simulator's do
     backend = make_backend(args.backend, scenario, args.members, **options)
     writer = DatasetWriter(Path(args.out), run_config=args.manifest_config(), resume=args.resume)
     done = writer.completed_shards()

@@ -37,6 +37,7 @@ read them as predictions).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.resources
 import os
 from collections.abc import Sequence
@@ -194,6 +195,7 @@ class SurrogateBackend:
         scenario: Scenario | str,
         members: int = 1,
         checkpoint: str | os.PathLike[str] | None = None,
+        per_tti: bool = False,
     ):
         if isinstance(members, bool) or not isinstance(members, int) or members < 1:
             raise ValueError(f"members must be an integer >= 1, got {members!r}")
@@ -217,6 +219,7 @@ class SurrogateBackend:
         except (FileNotFoundError, ValueError) as exc:
             raise ValueError(f"checkpoint={str(path)!r}: cannot load the twin: {exc}") from exc
         self.checkpoint = path
+        self.per_tti = bool(per_tti)
         self.scenario: Scenario = load_scenario(scenario)
         self.n_members = members
         sc = self.scenario
@@ -326,7 +329,8 @@ class SurrogateBackend:
         graph = self.twin.graphs(scenes)
         # 3. M draws per scene, element b from its own generator
         gens_t = [_restore(s) for s in state.rng_twin]
-        ts = self.twin.sample(graph, self.n_members, gens_t)
+        n_ttis = timing.ttis_per_superstep if self.per_tti else 0
+        ts = self.twin.sample(graph, self.n_members, gens_t, n_ttis=n_ttis)
         new = SurrogateBatchState(
             ue_xy_m=xy,
             waypoint_m=wp,
@@ -388,6 +392,22 @@ class SurrogateBackend:
             ue_pingpongs=torch.zeros(b_size, m_size, n, dtype=f32),  # not modelled
             ue_rlf=torch.zeros(b_size, m_size, n, dtype=torch.bool),  # not modelled
         )
+        if ts.ue_tti_sinr_db is not None and ts.ue_tti_throughput_mbps is not None:
+            # the TTIs the simulator records: tti_samples evenly spaced over the window
+            k = min(timing.tti_samples, n_ttis)
+            idx = torch.linspace(0, n_ttis - 1, k).round().long()
+
+            def per_tti(x: torch.Tensor) -> torch.Tensor:
+                # [M, T, B·n] -> [B, M, k, n]
+                x = x[:, idx].reshape(m_size, k, b_size, n)
+                return x.permute(2, 0, 1, 3).contiguous().to(f32)
+
+            kpi = dataclasses.replace(
+                kpi,
+                ue_tti_sinr_db=per_tti(ts.ue_tti_sinr_db).clamp(*SINR_RANGE_DB),
+                ue_tti_throughput_mbps=per_tti(ts.ue_tti_throughput_mbps),
+                tti_index=idx,
+            )
         return new, kpi
 
     def replace(

@@ -201,6 +201,11 @@ def test_rollout_cli_writes_a_valid_dataset(tiny_sc, ckpt, tmp_path):
     )  # fmt: skip
     assert code == 0
     assert validate_dataset(out) == []
+    from rantwin.datasets import open_dataset
+
+    tti = open_dataset(out).table("ue_tti").to_pydict()
+    # per-TTI samples at the simulator's recorded TTIs (tti_samples of the scenario)
+    assert len(tti["tti"]) == 2 * 2 * 2 * 42 * tiny_sc.timing.tti_samples
 
 
 def test_bad_checkpoint_errors(tiny_sc, tmp_path, monkeypatch):
@@ -208,7 +213,7 @@ def test_bad_checkpoint_errors(tiny_sc, tmp_path, monkeypatch):
         make_backend("surrogate", tiny_sc, checkpoint=str(tmp_path / "nope"))
     with pytest.raises(ValueError, match="cannot load the twin"):
         make_backend("surrogate", tiny_sc, checkpoint=str(tmp_path))
-    with pytest.raises(ValueError, match="only checkpoint="):
+    with pytest.raises(ValueError, match="only checkpoint= and per_tti="):
         make_backend("surrogate", tiny_sc, checkpont="x")
     monkeypatch.setattr(sur, "default_checkpoint", lambda: None)
     with pytest.raises(ValueError, match=r"python -m rantwin\.bench\.default_twin"):
