@@ -262,11 +262,16 @@ def spectral_efficiency(
     return (d_se * torch.sigmoid((s.unsqueeze(-1) - thr) / temperature_db)).sum(-1)
 
 
+#: Downlink overhead OH for FR1 (TS 38.306 §4.1.2): fraction of resource elements spent on
+#: control and reference signals.
+OVERHEAD_FR1 = 0.14
+
+
 def throughput_bps(
     spectral_efficiency: Tensor | float,
     n_prb_allocated: Tensor | float,
     scs_khz: Tensor | float = 30.0,
-    overhead: float = 0.14,
+    overhead: float = OVERHEAD_FR1,
 ) -> Tensor:
     """Throughput = SE · n_PRB · 12 · SCS · (1 − overhead), in bit/s.
 

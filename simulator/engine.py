@@ -36,7 +36,7 @@ from .handover import HandoverState, force_off_sleeping, run_a3
 from .report import SuperStepReport
 from .rng import restore, spawn_generators
 from .state import EpisodeStatics, SimState
-from .window import OVERHEAD, WindowInputs, WindowResult, run_window
+from .window import WindowInputs, WindowResult, run_window
 
 #: Number of frequency sub-bands a carrier is split into for fading and scheduling.
 N_SUBBANDS = 4
@@ -131,7 +131,9 @@ class Simulator:
             float(noise.thermal_noise_dbm(12 * scs_hz, sc.propagation.noise_figure_db)) / 10
         )
         self._bits_per_prb_per_se = torch.full(
-            (self.n_cells,), 12 * scs_hz * (1 - OVERHEAD) * self._tti_s, dtype=torch.float64
+            (self.n_cells,),
+            12 * scs_hz * (1 - link.OVERHEAD_FR1) * self._tti_s,
+            dtype=torch.float64,
         )
         hs = sc.ues.hotspots
         self._hot_xy = torch.tensor([[h.x_m, h.y_m] for h in hs], dtype=torch.float64).reshape(

@@ -26,8 +26,6 @@ from rantwin.radio.link import spectral_efficiency
 
 from . import fading as fd
 
-#: Fraction of resource elements spent on control and reference signals.
-OVERHEAD = 0.14
 #: Receiver impairment ceiling on SINR (EVM, phase noise, quantisation), dB: the received
 #: signal carries a distortion 40 dB below itself (a UE EVM of 1 %), cf. TS 38.101-1 §6.4.2
 #: (transmitter EVM requirements) and the SINR ceilings of TR 36.942 §10.2.

@@ -20,12 +20,9 @@ from dataclasses import dataclass
 import torch
 from torch_geometric.data import HeteroData
 
-from rantwin.radio.link import spectral_efficiency
+from rantwin.radio.link import OVERHEAD_FR1, spectral_efficiency
 
 from .features import PhiLinks, ScenarioStatics, SceneBatch, SceneInputs, phi_links
-
-#: Fraction of resource elements spent on control and reference signals (as the simulator).
-_OVERHEAD = 0.14
 
 NodeType = str
 EdgeType = tuple[str, str, str]
@@ -193,7 +190,7 @@ def build_batch(
     # against its Φ capacity; a full-buffer cell is busy iff one of its UEs is active.
     traffic = st.scenario.ues.traffic
     full_buffer = traffic.model == "full-buffer"
-    cell_bw_hz = st.n_prb * 12 * st.scenario.deployment.scs_khz * 1e3 * (1 - _OVERHEAD)  # [C]
+    cell_bw_hz = st.n_prb * 12 * st.scenario.deployment.scs_khz * 1e3 * (1 - OVERHEAD_FR1)  # [C]
     se = spectral_efficiency(phi.sinr_db.double())  # [B, U] bit/s/Hz
     ue_rate_mbps = se * cell_bw_hz[phi.serving] / 1e6  # [B, U] alone on its Φ cell
     se_sum = torch.zeros(n_b, n_cells, dtype=torch.float64).scatter_add_(1, phi.serving, se)
