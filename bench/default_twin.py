@@ -18,6 +18,7 @@ the defaults take about an hour.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import time
 from pathlib import Path
@@ -47,6 +48,7 @@ def main() -> None:
     ap.add_argument("--max-minutes", type=float, default=40.0, help="training budget")
     ap.add_argument("--seed", type=int, default=0, help="root seed")
     ap.add_argument("--skip-eval", action="store_true", help="no grading step")
+    ap.add_argument("--docs", default=None, help="also write the grading report page here")
     args = ap.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -180,11 +182,48 @@ def main() -> None:
                     "--no-progress",
                 ]
             )
+    if args.docs and not args.skip_eval:
+        write_docs(work, ckpt, Path(args.docs))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for f in ("model.safetensors", "twin.json", "metrics.csv"):
         shutil.copy2(ckpt / f, out / f)
     print(f"default twin written to {out} after {(time.monotonic() - t0) / 60:.1f} min")
+
+
+#: Figures copied into the docs page (the rest stay in the work directory).
+DOC_FIGURES = ("crps.png", "reliability_ue_sinr_db.png", "reliability_ue_rsrp_dbm.png",
+               "reliability_cell_prb_util.png", "marginal_ue_sinr_db.png")  # fmt: skip
+
+
+def write_docs(work: Path, ckpt: Path, docs: Path) -> Path:
+    """``docs/twin-report.md`` (+ figures) from the held-out grading reports."""
+    meta = json.loads((ckpt / "twin.json").read_text())
+    fig_dir = docs / "twin-report"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# Grading report of the bundled twin",
+        "",
+        "Made by `python -m rantwin.bench.default_twin` (do not edit by hand). Held-out",
+        f"deployments only: the family `{HELD_OUT_FAMILY}` and the scenario `{HELD_OUT_SCENARIO}`",
+        "were never trained on. Each twin score stands next to the simulator floor (the same",
+        "score of an independent simulator run of the same scene and config).",
+        "",
+        f"Checkpoint: preset `{meta.get('preset')}`, model `{json.dumps(meta['model'])}`;",
+        f"training: {json.dumps(meta.get('metrics', {}))}.",
+        "",
+    ]
+    for name in (HELD_OUT_FAMILY, HELD_OUT_SCENARIO):
+        rep = work / "reports" / name
+        lines += [f"## Held-out: {name}", ""]
+        for f in DOC_FIGURES:
+            if (rep / f).exists():
+                shutil.copy2(rep / f, fig_dir / f"{name}-{f}")
+                lines.append(f"![{f}](twin-report/{name}-{f})")
+        lines += ["", (rep / "report.md").read_text().replace("### ", "### ").strip(), ""]
+    page = docs / "twin-report.md"
+    page.write_text("\n".join(lines) + "\n")
+    return page
 
 
 if __name__ == "__main__":
