@@ -11,7 +11,7 @@ from .pathloss import pathloss_db
 
 Tensor = torch.Tensor
 
-__all__ = ["coupling_gain_db"]
+__all__ = ["coupling_gain_db", "mean_coupling_gain_db"]
 
 
 def _per_cell(x: Tensor) -> Tensor:
@@ -65,3 +65,38 @@ def coupling_gain_db(
     gain = sector_gain_dbi(geometry.azimuth_offset_deg, geometry.zenith_deg, tilt, n_v)
     pl = pathloss_db(model, geometry.distance_2d_m, fc, h_bs, h_ut, los)
     return gain - pl  # [..., n_cells, n_ues]
+
+
+def mean_coupling_gain_db(
+    geometry: LinkGeometry,
+    model: str,
+    carrier_ghz: Tensor | float,
+    cell_h_m: Tensor | float,
+    ue_h_m: Tensor | float,
+    tilt_deg: Tensor | float,
+    n_vertical: Tensor | int,
+    p_los: Tensor,
+) -> Tensor:
+    """Coupling gain averaged (in dB) over the LOS state: G − (p PL_LOS + (1 − p) PL_NLOS).
+
+    The same quantities as :func:`coupling_gain_db`, with the antenna pattern evaluated once
+    for both path-loss branches (it does not depend on the LOS state).
+
+    **Input:** as :func:`coupling_gain_db`, plus ``p_los: [..., n_cells, n_ues]`` in [0, 1]
+    (e.g. :func:`~rantwin.radio.pathloss.los_probability`).
+
+    **Output:** ``gain_db: [..., n_cells, n_ues]``.
+    """
+    fc, h_bs, tilt, h_ut = as_float(carrier_ghz, cell_h_m, tilt_deg, ue_h_m)
+    fc = _per_cell(fc)  # [..., n_cells, 1]
+    h_bs = _per_cell(h_bs)  # [..., n_cells, 1]
+    tilt = _per_cell(tilt)  # [..., n_cells, 1]
+    h_ut = h_ut if h_ut.dim() == 0 else h_ut.unsqueeze(-2)  # [..., 1, n_ues]
+    n_v = torch.as_tensor(n_vertical)
+    n_v = n_v if n_v.dim() == 0 else n_v.unsqueeze(-1)  # [..., n_cells, 1]
+    gain = sector_gain_dbi(geometry.azimuth_offset_deg, geometry.zenith_deg, tilt, n_v)
+    d = geometry.distance_2d_m
+    los = torch.ones(d.shape, dtype=torch.bool, device=d.device)
+    pl_los = pathloss_db(model, d, fc, h_bs, h_ut, los)
+    pl_nlos = pathloss_db(model, d, fc, h_bs, h_ut, ~los)
+    return gain - (p_los * pl_los + (1 - p_los) * pl_nlos)  # [..., n_cells, n_ues]

@@ -139,6 +139,9 @@ class ScenarioStatics:
         self.site = torch.tensor(np.array(t.site), dtype=torch.long)  # [C]
         self.small = torch.tensor(np.asarray(t.kind) == "small")  # [C]
         self.height_m = np.array(t.height_m)
+        sites = scenario.deployment.sites
+        self.site_xy_m = torch.tensor([[s.x_m, s.y_m] for s in sites], dtype=f64)  # [S, 2]
+        self.site_h_m = torch.tensor([s.height_m for s in sites], dtype=f64)  # [S]
         dep = scenario.deployment
         self.wrap = (
             geometry.wraparound_offsets(dep.n_rings, dep.isd_m).double()
@@ -183,16 +186,15 @@ def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
     prop = st.scenario.propagation
     b, n_ues = scenes.size, scenes.n_ues
     h_ue = torch.full((b, n_ues), prop.ue_height_m, dtype=torch.float64)  # [B, U]
-    geo = geometry.link_geometry(
-        scenes.ue_xy_m, h_ue, st.cell_xy_m, st.cell_h_m, st.azimuth_deg, st.wrap
-    )  # [B, C, U]
+    site_geo = geometry.link_geometry(
+        scenes.ue_xy_m, h_ue, st.site_xy_m, st.site_h_m, 0.0, st.wrap
+    )  # [B, n_sites, U]: sectors share their site's position (a third of the work)
+    geo = geometry.expand_to_cells(site_geo, st.site, st.azimuth_deg)  # [B, C, U]
     tilt = scenes.knob("tilt_deg")  # [B, C]
-    args = (geo, prop.model, st.carrier_ghz, st.cell_h_m, h_ue, tilt, st.n_vertical)
-    ones = torch.ones_like(geo.distance_2d_m, dtype=torch.bool)
-    g_los = phi.coupling_gain_db(*args, los=ones)
-    g_nlos = phi.coupling_gain_db(*args, los=~ones)
     p_los = pathloss.los_probability(prop.model, geo.distance_2d_m, h_ue[:, None, :])
-    gain = p_los * g_los + (1 - p_los) * g_nlos  # [B, C, U]
+    gain = phi.mean_coupling_gain_db(
+        geo, prop.model, st.carrier_ghz, st.cell_h_m, h_ue, tilt, st.n_vertical, p_los
+    )  # [B, C, U]
     gain = gain - scenes.ue_indoor[:, None, :].double() * st.o2i_mean_db[None, :, None]
     tx = st.tx_nominal_dbm + scenes.knob("power_offset_db")  # [B, C]
     rsrp = rsrp_dbm(tx[..., None], st.n_prb[:, None], gain)  # [B, C, U]

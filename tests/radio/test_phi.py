@@ -59,3 +59,19 @@ def test_package_exports():
     for name in radio.__all__:
         assert hasattr(radio, name), name
     assert radio.MODELS[0] == "fspl" and len(radio.MODELS) == 10
+
+
+def test_mean_coupling_gain_mixes_the_los_branches_in_db():
+    import torch
+
+    from rantwin.radio.geometry import link_geometry
+    from rantwin.radio.phi import coupling_gain_db, mean_coupling_gain_db
+
+    ue = torch.tensor([[100.0, 20.0], [300.0, -50.0], [40.0, 400.0]], dtype=torch.float64)
+    cells = torch.tensor([[0.0, 0.0], [500.0, 0.0]], dtype=torch.float64)
+    geo = link_geometry(ue, 1.5, cells, 25.0, torch.tensor([0.0, 180.0], dtype=torch.float64))
+    args = (geo, "38901-uma", 3.5, 25.0, 1.5, torch.tensor([8.0, 6.0]), 1)
+    p = torch.tensor([[0.2, 0.7, 1.0], [0.0, 0.5, 0.9]], dtype=torch.float64)
+    ones = torch.ones(2, 3, dtype=torch.bool)
+    expected = p * coupling_gain_db(*args, los=ones) + (1 - p) * coupling_gain_db(*args, los=~ones)
+    torch.testing.assert_close(mean_coupling_gain_db(*args, p), expected)
