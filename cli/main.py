@@ -23,6 +23,9 @@ Typical session:
   rantwin simulate --scenario hex7-uma --out data/hex7 --episodes 2 --steps 8 --plots
   rantwin dataset validate data/hex7        check a dataset, list every problem
   rantwin calibrate --out calib             compare with the 3GPP TR 38.901 calibration
+  rantwin train-surrogate --data data/hex7 --out twin      train the generative twin
+  rantwin eval-surrogate --ckpt twin --data REPLICAS --report rep   grade it vs the floor
+  rantwin rollout --backend surrogate --scenario hex7-uma --out data/twin-rollouts
 Run `rantwin VERB --help` for the options of each verb.
 """
 
@@ -37,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rantwin",
         description=(
             "rantwin: closed-loop RAN control testbed. A stochastic system-level simulator "
-            "(the teacher), datasets of its KPI reports, and tools around them."
+            "(the teacher), datasets of its KPI reports, a generative twin learned from them, "
+            "and Gymnasium / PettingZoo environments over both."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
