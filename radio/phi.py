@@ -19,6 +19,26 @@ def _per_cell(x: Tensor) -> Tensor:
     return x if x.dim() == 0 else x.unsqueeze(-1)
 
 
+def _antenna_and_args(
+    geometry: LinkGeometry,
+    carrier_ghz: Tensor | float,
+    cell_h_m: Tensor | float,
+    ue_h_m: Tensor | float,
+    tilt_deg: Tensor | float,
+    n_vertical: Tensor | int,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Antenna gain ``[..., n_cells, n_ues]`` and the path-loss arguments, broadcast ready."""
+    fc, h_bs, tilt, h_ut = as_float(carrier_ghz, cell_h_m, tilt_deg, ue_h_m)
+    fc = _per_cell(fc)  # [..., n_cells, 1]
+    h_bs = _per_cell(h_bs)  # [..., n_cells, 1]
+    tilt = _per_cell(tilt)  # [..., n_cells, 1]
+    h_ut = h_ut if h_ut.dim() == 0 else h_ut.unsqueeze(-2)  # [..., 1, n_ues]
+    n_v = torch.as_tensor(n_vertical)
+    n_v = n_v if n_v.dim() == 0 else n_v.unsqueeze(-1)  # [..., n_cells, 1]
+    gain = sector_gain_dbi(geometry.azimuth_offset_deg, geometry.zenith_deg, tilt, n_v)
+    return gain, fc, h_bs, h_ut
+
+
 def coupling_gain_db(
     geometry: LinkGeometry,
     model: str,
@@ -55,14 +75,9 @@ def coupling_gain_db(
     Warns:
         PathlossValidityWarning: forwarded from :func:`~rantwin.radio.pathloss.pathloss_db`.
     """
-    fc, h_bs, tilt, h_ut = as_float(carrier_ghz, cell_h_m, tilt_deg, ue_h_m)
-    fc = _per_cell(fc)  # [..., n_cells, 1]
-    h_bs = _per_cell(h_bs)  # [..., n_cells, 1]
-    tilt = _per_cell(tilt)  # [..., n_cells, 1]
-    h_ut = h_ut if h_ut.dim() == 0 else h_ut.unsqueeze(-2)  # [..., 1, n_ues]
-    n_v = torch.as_tensor(n_vertical)
-    n_v = n_v if n_v.dim() == 0 else n_v.unsqueeze(-1)  # [..., n_cells, 1]
-    gain = sector_gain_dbi(geometry.azimuth_offset_deg, geometry.zenith_deg, tilt, n_v)
+    gain, fc, h_bs, h_ut = _antenna_and_args(
+        geometry, carrier_ghz, cell_h_m, ue_h_m, tilt_deg, n_vertical
+    )
     pl = pathloss_db(model, geometry.distance_2d_m, fc, h_bs, h_ut, los)
     return gain - pl  # [..., n_cells, n_ues]
 
@@ -87,14 +102,9 @@ def mean_coupling_gain_db(
 
     **Output:** ``gain_db: [..., n_cells, n_ues]``.
     """
-    fc, h_bs, tilt, h_ut = as_float(carrier_ghz, cell_h_m, tilt_deg, ue_h_m)
-    fc = _per_cell(fc)  # [..., n_cells, 1]
-    h_bs = _per_cell(h_bs)  # [..., n_cells, 1]
-    tilt = _per_cell(tilt)  # [..., n_cells, 1]
-    h_ut = h_ut if h_ut.dim() == 0 else h_ut.unsqueeze(-2)  # [..., 1, n_ues]
-    n_v = torch.as_tensor(n_vertical)
-    n_v = n_v if n_v.dim() == 0 else n_v.unsqueeze(-1)  # [..., n_cells, 1]
-    gain = sector_gain_dbi(geometry.azimuth_offset_deg, geometry.zenith_deg, tilt, n_v)
+    gain, fc, h_bs, h_ut = _antenna_and_args(
+        geometry, carrier_ghz, cell_h_m, ue_h_m, tilt_deg, n_vertical
+    )
     d = geometry.distance_2d_m
     los = torch.ones(d.shape, dtype=torch.bool, device=d.device)
     pl_los = pathloss_db(model, d, fc, h_bs, h_ut, los)

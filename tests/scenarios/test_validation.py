@@ -223,3 +223,13 @@ def test_default_knobs():
         ("sleep", 0.0, 1.0),
     ]
     assert isinstance(s, Scenario)
+
+
+def test_scenario_enumerations_match_radio():
+    """scenarios/ may not import radio/, so its copies of Φ's names are checked here."""
+    from rantwin.radio.o2i import O2I_MODELS as RADIO_O2I
+    from rantwin.radio.pathloss import MODELS
+    from rantwin.scenarios.schema import O2I_MODELS, PATHLOSS_MODELS
+
+    assert PATHLOSS_MODELS == MODELS
+    assert set(RADIO_O2I) <= set(O2I_MODELS)  # scenarios adds "mixed" (50/50 buildings)
