@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from rantwin.scenarios import CellConfig, load_scenario
-from rantwin.scenarios.mobility import ServiceArea, drop_ues
+from rantwin.scenarios.mobility import PopulationSampler
 from rantwin.simulator import Simulator
 from rantwin.surrogate.features import SceneBatch, SceneInputs
 from rantwin.surrogate.twin import Twin
@@ -26,18 +26,16 @@ from rantwin.surrogate.twin import Twin
 
 def _scenes(name: str, b: int, seed: int = 0) -> SceneBatch:
     sc = load_scenario(name)
-    dep = sc.deployment
-    site_xy = torch.tensor([[s.x_m, s.y_m] for s in dep.sites], dtype=torch.float64)
-    area = ServiceArea.for_sites(site_xy, dep.wraparound, dep.isd_m, sc.propagation.min_distance_m)
+    population = PopulationSampler(sc)
     g = torch.Generator().manual_seed(seed)
-    empty = torch.zeros(0, 2, dtype=torch.float64)
-    none = torch.zeros(0, dtype=torch.float64)
     cfg = CellConfig.default(sc)
     scenes = []
     for _ in range(b):
-        xy = drop_ues(g, area, sc.ues.count, empty, none, none, 0.0).numpy()
-        indoor = (torch.rand(sc.ues.count, generator=g) < sc.ues.indoor_fraction).numpy()
-        scenes.append(SceneInputs(sc, cfg, xy, indoor, np.ones(sc.ues.count), 0.7, 20.0))
+        pop = population.draw(g)
+        scenes.append(
+            SceneInputs(sc, cfg, pop.xy_m.numpy(), pop.indoor.numpy(), pop.speed_mps.numpy(),
+                        0.7, 20.0)
+        )  # fmt: skip
     return SceneBatch.of(scenes)
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .schema import Scenario
+
 
 @dataclass(frozen=True)
 class ServiceArea:
@@ -200,3 +202,57 @@ def walk(
     if not path:
         return xy_m[None, :0].reshape(0, xy_m.shape[0], 2), waypoint_m
     return torch.stack(path, 0), waypoint_m
+
+
+@dataclass(frozen=True)
+class Population:
+    """One draw of a scenario's UE population."""
+
+    indoor: torch.Tensor  # [n_ues] bool
+    speed_mps: torch.Tensor  # [n_ues] float64
+    xy_m: torch.Tensor  # [n_ues, 2] float64
+    waypoint_m: torch.Tensor  # [n_ues, 2] float64, first random-waypoint target
+
+
+class PopulationSampler:
+    """Draws a scenario's UE population: indoor flags, speed classes, drop, first waypoints.
+
+    The one implementation behind the simulator's UEs and the twin's environments; the
+    draw order is fixed (indoor, speed class, drop, waypoint), so the same generator gives
+    the same UEs in both.
+
+    Args:
+        scenario: The scenario (its deployment, propagation minimum distance and UEs).
+    """
+
+    def __init__(self, scenario: Scenario):
+        dep, ues = scenario.deployment, scenario.ues
+        site_xy = torch.tensor([[s.x_m, s.y_m] for s in dep.sites], dtype=torch.float64)
+        self.area = ServiceArea.for_sites(
+            site_xy, dep.wraparound, dep.isd_m, scenario.propagation.min_distance_m
+        )
+        self.n_ues = ues.count
+        self.indoor_fraction = ues.indoor_fraction
+        self.hotspot_fraction = ues.hotspot_fraction if ues.distribution == "hotspots" else 0.0
+        hs = ues.hotspots
+        self.hot_xy_m = torch.tensor([[h.x_m, h.y_m] for h in hs], dtype=torch.float64)
+        self.hot_xy_m = self.hot_xy_m.reshape(-1, 2)  # [n_hotspots, 2]
+        self.hot_radius_m = torch.tensor([h.radius_m for h in hs], dtype=torch.float64)
+        self.hot_weight = torch.tensor([h.weight for h in hs], dtype=torch.float64)
+        fr = torch.tensor([c.fraction for c in ues.speed_classes], dtype=torch.float64)
+        self.class_cdf = torch.cumsum(fr / fr.sum(), 0)  # [n_classes]
+        kmh = torch.tensor([c.speed_kmh for c in ues.speed_classes], dtype=torch.float64)
+        self.class_mps = kmh / 3.6  # [n_classes]
+
+    def draw(self, generator: torch.Generator) -> Population:
+        """One population from ``generator`` (a fixed number of draws)."""
+        n = self.n_ues
+        indoor = torch.rand(n, generator=generator, dtype=torch.float64) < self.indoor_fraction
+        u = torch.rand(n, generator=generator, dtype=torch.float64)
+        which = torch.searchsorted(self.class_cdf, u).clamp(max=len(self.class_cdf) - 1)
+        xy = drop_ues(
+            generator, self.area, n, self.hot_xy_m, self.hot_radius_m, self.hot_weight,
+            self.hotspot_fraction,
+        )  # fmt: skip
+        waypoint = self.area.sample(generator, n)
+        return Population(indoor, self.class_mps[which], xy, waypoint)

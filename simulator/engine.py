@@ -29,7 +29,7 @@ import torch
 
 from rantwin.radio import energy, geometry, link, noise, o2i, pathloss, phi, shadowing
 from rantwin.scenarios import CellConfig, Scenario, load_scenario
-from rantwin.scenarios.mobility import ServiceArea, drop_ues, walk
+from rantwin.scenarios.mobility import Population, PopulationSampler, walk
 
 from . import fading as fd
 from .handover import HandoverState, force_off_sleeping, run_a3
@@ -122,9 +122,8 @@ class Simulator:
             if dep.wraparound and dep.n_rings is not None and dep.isd_m is not None
             else None
         )
-        self.area = ServiceArea.for_sites(
-            site_xy, dep.wraparound, dep.isd_m, sc.propagation.min_distance_m
-        )
+        self.population = PopulationSampler(sc)
+        self.area = self.population.area
         scs_hz = dep.scs_khz * 1e3
         self._tti_s = sc.timing.tti_ms / 1000
         self._noise_prb_mw = 10 ** (
@@ -135,12 +134,6 @@ class Simulator:
             12 * scs_hz * (1 - link.OVERHEAD_FR1) * self._tti_s,
             dtype=torch.float64,
         )
-        hs = sc.ues.hotspots
-        self._hot_xy = torch.tensor([[h.x_m, h.y_m] for h in hs], dtype=torch.float64).reshape(
-            -1, 2
-        )
-        self._hot_r = torch.tensor([h.radius_m for h in hs], dtype=torch.float64)
-        self._hot_w = torch.tensor([h.weight for h in hs], dtype=torch.float64)
         cc = self._cells.carrier_ghz
         self._same_carrier = (cc[:, None] == cc[None, :]).double()  # [n_cells, n_cells]
 
@@ -167,17 +160,9 @@ class Simulator:
         sc = self.scenario
         cfg = self._check_config(config if config is not None else self.default_config())
         g = spawn_generators(seed, scene_seed)
-        statics = self._draw_statics(g["placement"], g["links"], g["shadowing"])
-        xy = drop_ues(
-            g["placement"],
-            self.area,
-            self.n_ues,
-            self._hot_xy,
-            self._hot_r,
-            self._hot_w,
-            sc.ues.hotspot_fraction if sc.ues.distribution == "hotspots" else 0.0,
-        )
-        waypoint = self.area.sample(g["placement"], self.n_ues)
+        pop = self.population.draw(g["placement"])
+        statics = self._draw_statics(pop, g["links"], g["shadowing"])
+        xy, waypoint = pop.xy_m, pop.waypoint_m
         gain = self._gain_db(statics, xy[None], cfg)[0]  # [n_cells, n_ues]
         rsrp = self._rsrp_dbm(gain, cfg)
         awake = torch.as_tensor(~cfg.sleep)
@@ -395,19 +380,12 @@ class Simulator:
         return config
 
     def _draw_statics(
-        self, gp: torch.Generator, gl: torch.Generator, gs: torch.Generator
+        self, pop: Population, gl: torch.Generator, gs: torch.Generator
     ) -> EpisodeStatics:
         sc = self.scenario
         prop = sc.propagation
         n = self.n_ues
-        # UE classes (placement stream): indoor, speed, height, O2I, LOS draws.
-        indoor = torch.rand(n, generator=gp, dtype=torch.float64) < sc.ues.indoor_fraction
-        fr = torch.tensor([c.fraction for c in sc.ues.speed_classes], dtype=torch.float64)
-        kmh = torch.tensor([c.speed_kmh for c in sc.ues.speed_classes], dtype=torch.float64)
-        which = torch.searchsorted(
-            torch.cumsum(fr / fr.sum(), 0), torch.rand(n, generator=gp, dtype=torch.float64)
-        ).clamp(max=len(fr) - 1)
-        speed = kmh[which] / 3.6
+        indoor, speed = pop.indoor, pop.speed_mps
         # TR 38.901 Table 7.2-1 (UMa/UMi): h_UT = 3(n_fl − 1) + 1.5, n_fl ~ U{1, N_fl},
         # N_fl ~ U{4, 8}, for indoor UEs; outdoor UEs at the configured height.
         n_floors = 4 + torch.floor(5 * torch.rand(n, generator=gl, dtype=torch.float64))

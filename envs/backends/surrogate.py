@@ -49,7 +49,7 @@ import torch
 
 from rantwin.datasets.schema import UES
 from rantwin.scenarios import CellConfig, Scenario, load_scenario
-from rantwin.scenarios.mobility import ServiceArea, drop_ues
+from rantwin.scenarios.mobility import PopulationSampler, ServiceArea
 from rantwin.simulator.rng import spawn_generators
 from rantwin.surrogate.features import SceneBatch
 from rantwin.surrogate.twin import Twin
@@ -223,22 +223,8 @@ class SurrogateBackend:
         self.scenario: Scenario = load_scenario(scenario)
         self.n_members = members
         sc = self.scenario
-        dep = sc.deployment
-        site_xy = torch.as_tensor([[s.x_m, s.y_m] for s in dep.sites], dtype=torch.float64)
-        self.area = ServiceArea.for_sites(
-            site_xy, dep.wraparound, dep.isd_m, sc.propagation.min_distance_m
-        )
-        hs = sc.ues.hotspots
-        self._hot_xy = torch.tensor([[h.x_m, h.y_m] for h in hs], dtype=torch.float64).reshape(
-            -1, 2
-        )
-        self._hot_r = torch.tensor([h.radius_m for h in hs], dtype=torch.float64)
-        self._hot_w = torch.tensor([h.weight for h in hs], dtype=torch.float64)
-        fr = torch.tensor([c.fraction for c in sc.ues.speed_classes], dtype=torch.float64)
-        self._class_cdf = torch.cumsum(fr / fr.sum(), 0)  # [n_classes]
-        self._class_mps = (
-            torch.tensor([c.speed_kmh for c in sc.ues.speed_classes], dtype=torch.float64) / 3.6
-        )
+        self.population = PopulationSampler(sc)
+        self.area = self.population.area
         t = sc.cells()
         self._tx_nominal_dbm = torch.tensor(np.array(t.tx_power_dbm), dtype=torch.float64)
         self._re_db = 10 * torch.log10(12 * torch.tensor(np.array(t.n_prb), dtype=torch.float64))
@@ -256,24 +242,16 @@ class SurrogateBackend:
         """
         if configs is not None and len(configs) != len(seeds):
             raise ValueError(f"got {len(configs)} configs for {len(seeds)} seeds")
-        sc = self.scenario
-        n = sc.ues.count
-        hot = sc.ues.hotspot_fraction if sc.ues.distribution == "hotspots" else 0.0
         xys, wps, indoors, speeds, rng_m, rng_t = [], [], [], [], [], []
         for b, seed in enumerate(seeds):
             if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
                 raise ValueError(f"seeds[{b}] must be a non-negative integer, got {seed!r}")
             g = spawn_generators(member_seed(int(seed), 0))
-            gp = g["placement"]
-            # the simulator's placement stream: indoor, speed class, drop, first waypoint
-            indoors.append(
-                torch.rand(n, generator=gp, dtype=torch.float64) < sc.ues.indoor_fraction
-            )
-            u = torch.rand(n, generator=gp, dtype=torch.float64)
-            which = torch.searchsorted(self._class_cdf, u).clamp(max=len(self._class_cdf) - 1)
-            speeds.append(self._class_mps[which])
-            xys.append(drop_ues(gp, self.area, n, self._hot_xy, self._hot_r, self._hot_w, hot))
-            wps.append(self.area.sample(gp, n))
+            pop = self.population.draw(g["placement"])  # the simulator's UEs for this seed
+            indoors.append(pop.indoor)
+            speeds.append(pop.speed_mps)
+            xys.append(pop.xy_m)
+            wps.append(pop.waypoint_m)
             rng_m.append(g["mobility"].get_state())
             rng_t.append(_generator(twin_seed(int(seed))).get_state())
         return SurrogateBatchState(
