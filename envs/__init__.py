@@ -25,7 +25,13 @@ from .evaluate import EvalResult, evaluate
 from .observation import KPI_FEATURES, feature_names, observe
 from .parallel import RanControlParallelEnv, parallel_env
 from .reward import TERMS, cell_reward, compute_reward
-from .sb3 import SB3VecEnv, SharedPolicyVecEnv, make_sb3_vec_env
+from .sb3 import (
+    CellAgentsVecEnv,
+    SB3VecEnv,
+    SharedPolicyVecEnv,
+    make_cell_agents_vec_env,
+    make_sb3_vec_env,
+)
 from .types import KpiSample, config_tensors
 from .vector import RanControlVectorEnv
 from .wrappers import FlattenAction, flatten_env
@@ -34,6 +40,7 @@ ENV_ID = "rantwin/RanControl-v0"
 
 __all__ = [
     "BACKENDS",
+    "CellAgentsVecEnv",
     "ENV_ID",
     "KPI_FEATURES",
     "TERMS",
@@ -54,6 +61,7 @@ __all__ = [
     "feature_names",
     "flatten_env",
     "make_backend",
+    "make_cell_agents_vec_env",
     "make_sb3_vec_env",
     "observe",
     "parallel_env",

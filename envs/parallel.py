@@ -26,7 +26,7 @@ from .env import RanControlEnv
 from .observation import n_features
 from .reward import TERMS, cell_reward
 
-__all__ = ["RanControlParallelEnv", "neighbours", "parallel_env"]
+__all__ = ["RanControlParallelEnv", "agent_observations", "neighbours", "parallel_env"]
 
 
 def neighbours(scenario: Scenario, k: int) -> np.ndarray:
@@ -45,6 +45,23 @@ def neighbours(scenario: Scenario, k: int) -> np.ndarray:
     np.fill_diagonal(d, np.inf)
     k = max(0, min(int(k), len(xy) - 1))
     return np.argsort(d, axis=1, kind="stable")[:, :k]
+
+
+def agent_observations(obs: np.ndarray, neighbour_index: np.ndarray) -> np.ndarray:
+    """Every cell agent's observation: its row, its neighbours' mean row, the network mean.
+
+    **Input:** ``obs`` ``[..., n_cells, n_features]`` (the single-agent observation),
+    ``neighbour_index`` ``[n_cells, k]`` (from :func:`neighbours`; ``k`` may be 0).
+
+    **Output:** ``[..., n_cells, 3 · n_features]`` float32 in ``[-1, 1]``.
+    """
+    obs = np.asarray(obs, dtype=np.float32)
+    if neighbour_index.shape[1]:
+        neigh = obs[..., neighbour_index, :].mean(-2)  # [..., n_cells, n_features]
+    else:
+        neigh = np.zeros_like(obs)
+    glob = np.broadcast_to(obs.mean(-2, keepdims=True), obs.shape)
+    return np.clip(np.concatenate([obs, neigh, glob], -1), -1.0, 1.0).astype(np.float32)
 
 
 class RanControlParallelEnv(ParallelEnv):
@@ -111,13 +128,7 @@ class RanControlParallelEnv(ParallelEnv):
         return self._act_space[agent]
 
     def _agent_obs(self, obs: np.ndarray) -> dict[str, np.ndarray]:
-        # obs: [n_cells, n_features] -> per agent [3 * n_features]
-        if self.neighbours.shape[1]:
-            neigh = obs[self.neighbours].mean(1)  # [n_cells, n_features]
-        else:
-            neigh = np.zeros_like(obs)
-        glob = np.broadcast_to(obs.mean(0), obs.shape)
-        full = np.clip(np.concatenate([obs, neigh, glob], -1), -1.0, 1.0).astype(np.float32)
+        full = agent_observations(obs, self.neighbours)  # [n_cells, 3 * n_features]
         return {a: full[self._index[a]] for a in self.agents}
 
     def reset(

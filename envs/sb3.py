@@ -27,7 +27,13 @@ from stable_baselines3.common.vec_env.base_vec_env import (
 from .parallel import RanControlParallelEnv
 from .vector import RanControlVectorEnv
 
-__all__ = ["SB3VecEnv", "SharedPolicyVecEnv", "make_sb3_vec_env"]
+__all__ = [
+    "CellAgentsVecEnv",
+    "SB3VecEnv",
+    "SharedPolicyVecEnv",
+    "make_cell_agents_vec_env",
+    "make_sb3_vec_env",
+]
 
 
 def _indices(n: int, indices: VecEnvIndices) -> list[int]:
@@ -233,3 +239,131 @@ class SharedPolicyVecEnv(VecEnv):
     ) -> list[bool]:
         """Agents are not gym envs; never wrapped."""
         return [False for _ in _indices(self.num_envs, indices)]
+
+
+class CellAgentsVecEnv(VecEnv):
+    """Batched parameter sharing: every cell of every env of a vector env is one SB3 slot.
+
+    Slot ``b · n_cells + c`` is cell ``c`` of env ``b`` of a :class:`RanControlVectorEnv`
+    (one backend call per step for all ``B · n_cells`` slots). A slot observes what the
+    PettingZoo agent of its cell observes (:func:`~.parallel.agent_observations`: own row,
+    neighbours' mean, network mean; ``[3 · n_features]``) and acts on its own knobs
+    (``[n_knobs]``). Its reward mixes the cell's local reward (:func:`~.reward.cell_reward`)
+    with the network reward: ``r = w · r_cell + (1 − w) · r_network`` with
+    ``w = local_weight`` (0: fully shared, 1: fully local), so each cell gets credit for
+    what it does to its own UEs and energy without ignoring its neighbours.
+
+    Args:
+        venv: A vector env in ``same-step`` autoreset mode.
+        n_neighbours: Neighbours averaged into each agent's observation.
+        local_weight: ``w`` in ``[0, 1]``.
+    """
+
+    def __init__(self, venv: RanControlVectorEnv, n_neighbours: int = 6, local_weight: float = 0.5):
+        if venv.autoreset_mode != gym.vector.AutoresetMode.SAME_STEP:
+            raise ValueError("CellAgentsVecEnv needs a vector env with autoreset_mode='same-step'")
+        if not 0.0 <= float(local_weight) <= 1.0:
+            raise ValueError(f"local_weight must be in [0, 1], got {local_weight}")
+        from .parallel import neighbours
+
+        self.venv = venv
+        self.local_weight = float(local_weight)
+        self.n_cells, self.n_knobs = venv.core.actions.shape
+        self.neighbour_index = neighbours(venv.core.scenario, n_neighbours)
+        n_feat = int(np.prod(venv.single_observation_space.shape or (0,))) // self.n_cells
+        self.n_envs_inner = venv.num_envs
+        super().__init__(
+            venv.num_envs * self.n_cells,
+            spaces.Box(-1.0, 1.0, (3 * n_feat,), np.float32),
+            spaces.Box(-1.0, 1.0, (self.n_knobs,), np.float32),
+        )
+        self._actions: np.ndarray | None = None
+
+    def _slots(self, obs: np.ndarray) -> np.ndarray:
+        from .parallel import agent_observations
+
+        # [B, n_cells, n_features] -> [B · n_cells, 3 · n_features]
+        full = agent_observations(obs, self.neighbour_index)  # [B, n_cells, 3 · n_features]
+        return full.reshape(-1, full.shape[-1])
+
+    def reset(self) -> VecEnvObs:
+        """Reset every env (seeds from :meth:`seed`, one per inner env, are used once)."""
+        inner = self._seeds[:: self.n_cells]
+        seeds = None if all(s is None for s in inner) else list(inner)
+        obs, _ = self.venv.reset(seed=seeds)
+        self.reset_infos = [{} for _ in range(self.num_envs)]
+        self._reset_seeds()
+        self._reset_options()
+        return self._slots(obs)
+
+    def step_async(self, actions: np.ndarray) -> None:
+        """Store the actions ``[B · n_cells, n_knobs]``."""
+        self._actions = np.asarray(actions, dtype=np.float32).reshape(
+            self.n_envs_inner, self.n_cells, self.n_knobs
+        )
+
+    def step_wait(self) -> VecEnvStepReturn:
+        """Step every env; slot rewards mix local and network rewards."""
+        from .reward import cell_reward
+
+        assert self._actions is not None, "step_async() first"
+        obs, rewards, terminated, truncated, infos = self.venv.step(self._actions)
+        kpi = self.venv.last_step_kpi  # before the same-step autoreset of finished envs
+        assert kpi is not None
+        local, _ = cell_reward(kpi, self.venv.core.weights)  # [B, M, n_cells]
+        local_r = local.mean(1).numpy()  # [B, n_cells]
+        w = self.local_weight
+        slot_r = w * local_r + (1.0 - w) * rewards[:, None]  # [B, n_cells]
+        dones_env = terminated | truncated
+        slot_obs = self._slots(obs)
+        out: list[dict[str, Any]] = []
+        for b in range(self.n_envs_inner):
+            info_b = _unbatch_info(infos, b)
+            if dones_env[b]:
+                info_b = _unbatch_info(infos["final_info"], b)
+                final = self._slots(np.asarray(infos["final_obs"][b])[None])  # [n_cells, 3F]
+            for c in range(self.n_cells):
+                info = dict(info_b)
+                if dones_env[b]:
+                    info["terminal_observation"] = final[c]
+                    info["TimeLimit.truncated"] = bool(truncated[b] and not terminated[b])
+                out.append(info)
+        dones = np.repeat(dones_env, self.n_cells)
+        return slot_obs, slot_r.reshape(-1).astype(np.float32), dones, out
+
+    def close(self) -> None:
+        """Close the vector env."""
+        self.venv.close()
+
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        """An attribute of the (shared) vector env, once per index."""
+        value = getattr(self.venv, attr_name)
+        return [value for _ in _indices(self.num_envs, indices)]
+
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        """Set an attribute on the (shared) vector env."""
+        setattr(self.venv, attr_name, value)
+
+    def env_method(
+        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **kwargs: Any
+    ) -> list[Any]:
+        """Call a method of the vector env once, its result repeated per index."""
+        result = getattr(self.venv, method_name)(*method_args, **kwargs)
+        return [result for _ in _indices(self.num_envs, indices)]
+
+    def env_is_wrapped(
+        self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None
+    ) -> list[bool]:
+        """Slots are not gym envs; never wrapped."""
+        return [False for _ in _indices(self.num_envs, indices)]
+
+
+def make_cell_agents_vec_env(
+    num_envs: int = 1, n_neighbours: int = 6, local_weight: float = 0.5, **env_kwargs: Any
+) -> CellAgentsVecEnv:
+    """A :class:`CellAgentsVecEnv` over ``num_envs`` batched envs (``env_kwargs`` as the env)."""
+    return CellAgentsVecEnv(
+        RanControlVectorEnv(num_envs=num_envs, autoreset_mode="same-step", **env_kwargs),
+        n_neighbours=n_neighbours,
+        local_weight=local_weight,
+    )

@@ -110,6 +110,25 @@ class RanControlVectorEnv(VectorEnv):
         self._elapsed = np.zeros(num_envs, dtype=np.int64)
         self._autoreset = np.zeros(num_envs, dtype=bool)
         self._last: list[tuple[KpiSample, int] | None] = [None] * num_envs
+        #: KPIs of the last ``step()`` of every env, taken before any autoreset (in
+        #: ``next-step`` mode the entries of envs that were reset in that step are unused).
+        self.last_step_kpi: KpiSample | None = None
+
+    @property
+    def last_kpi(self) -> KpiSample | None:
+        """KPIs of the last super-step of every env, if one backend call produced them all.
+
+        After ``reset()`` of all envs or a ``step()`` in which no env autoreset, this is the
+        batched :class:`KpiSample` (batch element ``b`` = env ``b``); otherwise ``None``.
+        """
+        first = self._last[0]
+        if first is None:
+            return None
+        kpi = first[0]
+        for b, entry in enumerate(self._last):
+            if entry is None or entry[0] is not kpi or entry[1] != b:
+                return None
+        return kpi
 
     # ------------------------------------------------------------------ helpers
     def _reset_some(self, index: Sequence[int]) -> tuple[np.ndarray, list[dict[str, Any]]]:
@@ -204,6 +223,7 @@ class RanControlVectorEnv(VectorEnv):
         out = self.core.outputs(kpi, self._elapsed.tolist())
         obs, rewards, infos = out.obs.copy(), out.reward.copy(), list(out.infos)
         self._set_kpi(b_all, kpi)
+        self.last_step_kpi = kpi
         terminated = np.zeros(self.num_envs, bool)
         truncated = self._elapsed >= self.episode_steps
         if pending:
