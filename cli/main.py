@@ -12,13 +12,36 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import calibrate, dataset, eval_surrogate, rollout, scenarios, simulate, train_surrogate
+from . import (
+    calibrate,
+    dataset,
+    demo,
+    eval_policy,
+    eval_surrogate,
+    rollout,
+    scenarios,
+    simulate,
+    train_agent,
+    train_surrogate,
+)
 
 #: Verb modules; each has ``add_parser(subparsers)`` and sets ``func`` on its parser.
-VERBS = (scenarios, simulate, rollout, dataset, calibrate, train_surrogate, eval_surrogate)
+VERBS = (
+    demo,
+    scenarios,
+    simulate,
+    rollout,
+    dataset,
+    calibrate,
+    train_surrogate,
+    eval_surrogate,
+    train_agent,
+    eval_policy,
+)
 
 EPILOG = """\
 Typical session:
+  rantwin demo                              the main job: train on the twin, evaluate, report
   rantwin scenarios                         list the built-in scenarios
   rantwin simulate --scenario hex7-uma --out data/hex7 --episodes 2 --steps 8 --plots
   rantwin dataset validate data/hex7        check a dataset, list every problem
@@ -26,6 +49,8 @@ Typical session:
   rantwin train-surrogate --data data/hex7 --out twin      train the generative twin
   rantwin eval-surrogate --ckpt twin --data REPLICAS --report rep   grade it vs the floor
   rantwin rollout --backend surrogate --scenario hex7-uma --out data/twin-rollouts
+  rantwin train-agent --out runs/ppo         train PPO on the batched twin
+  rantwin eval-policy --policy runs/ppo --policy static --backend both --report rep
 Run `rantwin VERB --help` for the options of each verb.
 """
 

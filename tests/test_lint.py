@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TYPED = ["radio", "scenarios", "simulator", "datasets", "surrogate"]
+TYPED = ["radio", "scenarios", "simulator", "datasets", "surrogate", "envs", "agents"]
 
 
 def test_ruff_clean():

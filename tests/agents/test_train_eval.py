@@ -1,0 +1,115 @@
+"""Training runs, ensemble evaluation with paired seeds, benchmarks and their reports."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rantwin.agents.baselines import make_baseline
+from rantwin.agents.compare import action_map, resolve_policy, run_benchmark, write_report
+from rantwin.agents.evaluation import METRICS, evaluate_policy
+from rantwin.agents.io import load_policy
+from rantwin.agents.train import TrainConfig, train
+
+
+def _tiny_train(tiny_yaml, **kw):
+    base = dict(
+        scenario=tiny_yaml,
+        episode_steps=2,
+        n_envs=2,
+        timesteps=8,
+        n_steps=2,
+        batch_size=42,
+        n_epochs=1,
+        hidden=8,
+        eval_every=4,
+        eval_episodes=2,
+    )
+    return TrainConfig(**(base | kw))
+
+
+@pytest.mark.parametrize("policy", ["cell-agents", "percell", "mlp"])
+def test_train_writes_a_loadable_policy_a_curve_and_logs(tiny_yaml, tmp_path, policy):
+    cfg = _tiny_train(tiny_yaml, policy=policy, batch_size=8 if policy != "cell-agents" else 42)
+    res = train(cfg, tmp_path / "run", progress=False)
+    assert res.steps >= 8 and not res.interrupted
+    for name in ("policy.json", "policy.safetensors", "train_config.json", "progress.csv"):
+        assert (tmp_path / "run" / name).is_file(), name
+    assert any((tmp_path / "run" / "tb").glob("events.out.tfevents*"))  # TensorBoard
+    curve = json.loads((tmp_path / "run" / "curve.json").read_text())
+    assert curve["eval_steps"] and len(curve["eval_returns"][0]) == 2
+    assert json.loads((tmp_path / "run" / "train_config.json").read_text())["policy"] == policy
+    assert (tmp_path / "run" / "learning_curve.png").stat().st_size > 0
+    pol = load_policy(tmp_path / "run", action_map(tiny_yaml))
+    assert pol.act(np.zeros((21, 19), np.float32)).shape == (21, 4)
+
+
+def test_train_is_deterministic(tiny_yaml, tmp_path):
+    a = train(_tiny_train(tiny_yaml, eval_every=0), tmp_path / "a", progress=False)
+    b = train(_tiny_train(tiny_yaml, eval_every=0), tmp_path / "b", progress=False)
+    assert a.curve["eval_returns"] == b.curve["eval_returns"]
+    wa = (tmp_path / "a" / "policy.safetensors").read_bytes()
+    assert wa == (tmp_path / "b" / "policy.safetensors").read_bytes()
+
+
+def test_train_config_errors():
+    with pytest.raises(ValueError, match="algo"):
+        TrainConfig(algo="dqn")
+    with pytest.raises(ValueError, match="use --policy mlp"):
+        TrainConfig(algo="sac", policy="percell")
+    with pytest.raises(ValueError, match="n_envs"):
+        TrainConfig(n_envs=0)
+    with pytest.raises(ValueError, match="local_weight"):
+        TrainConfig(local_weight=2.0)
+
+
+def test_evaluate_policy_series_and_common_random_numbers(tiny_yaml):
+    kw = {"scenario": tiny_yaml, "episode_steps": 2, "backend": "surrogate"}
+    static = make_baseline("static", action_map(tiny_yaml))
+    a = evaluate_policy(static, kw, members=3, episodes=2, seed=5)
+    b = evaluate_policy(static, kw, members=3, episodes=2, seed=5)
+    assert a.returns.shape == (2, 3)
+    assert set(a.series) == set(METRICS) and a.series["reward"].shape == (2, 3, 2)
+    np.testing.assert_array_equal(a.returns, b.returns)  # same seeds, same draws
+    assert a.returns.std() > 0  # members differ: the twin ensemble is stochastic
+    c = evaluate_policy(static, kw, members=3, episodes=2, seed=6)
+    np.testing.assert_array_equal(c.returns[0], a.returns[1])  # episode e has seed seed + e
+    s = a.summary()
+    assert s["return"].p10 <= s["return"].p50 <= s["return"].p90
+    assert a.configs["tilt_deg"].shape == (2, 2, 21)
+    with pytest.raises(ValueError, match="members"):
+        evaluate_policy(static, kw, members=0)
+    with pytest.raises(ValueError, match="must not set 'members'"):
+        evaluate_policy(static, {**kw, "members": 2})
+
+
+def test_benchmark_on_both_backends_and_report(tiny_yaml, tmp_path):
+    env_kwargs = {"scenario": tiny_yaml, "episode_steps": 2}
+    bench = run_benchmark(
+        ["static", "tilt-cco", "sleep"],
+        env_kwargs,
+        backends=("surrogate", "simulator"),
+        members={"surrogate": 4, "simulator": 1},
+        episodes=3,
+        seed=11,
+        progress=False,
+    )
+    assert set(bench.evals) == {"surrogate", "simulator"}
+    assert [c.a for c in bench.comparisons["simulator"]] == ["tilt-cco", "sleep"]
+    assert {g.metric for g in bench.gaps["static"]} >= {"return", "energy_kw"}
+    path = write_report(bench, tmp_path / "rep")
+    text = path.read_text()
+    assert "Sim-to-twin gap" in text and "tilt-cco − static" in text
+    for png in ("return_fan_surrogate.png", "kpis_simulator.png", "pit_return.png"):
+        assert (tmp_path / "rep" / png).stat().st_size > 0
+    report = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert report["reference"] == "static" and "simulator" in report["comparisons"]
+
+
+def test_resolve_policy_errors(tiny_yaml):
+    with pytest.raises(ValueError, match="neither a baseline"):
+        resolve_policy("no-such-policy", action_map(tiny_yaml))
+    with pytest.raises(ValueError, match="backends"):
+        run_benchmark(["static"], {"scenario": tiny_yaml, "backend": "simulator"})
