@@ -57,7 +57,44 @@ def _unbatch_info(infos: dict[str, Any], b: int) -> dict[str, Any]:
     return out
 
 
-class SB3VecEnv(VecEnv):
+class _OneEnvVecEnv(VecEnv):
+    """SB3 ``VecEnv`` plumbing for adapters whose slots all live in one object.
+
+    ``get_attr`` / ``set_attr`` / ``env_method`` act on that object once (results repeated
+    per index), ``close`` closes it, and no slot is ever wrapped.
+    """
+
+    def _inner(self) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Close the wrapped env."""
+        self._inner().close()
+
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        """An attribute of the wrapped env, once per index."""
+        value = getattr(self._inner(), attr_name)
+        return [value for _ in _indices(self.num_envs, indices)]
+
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        """Set an attribute on the wrapped env."""
+        setattr(self._inner(), attr_name, value)
+
+    def env_method(
+        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **kwargs: Any
+    ) -> list[Any]:
+        """Call a method of the wrapped env once, its result repeated per index."""
+        result = getattr(self._inner(), method_name)(*method_args, **kwargs)
+        return [result for _ in _indices(self.num_envs, indices)]
+
+    def env_is_wrapped(
+        self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None
+    ) -> list[bool]:
+        """Slots are not gym envs; never wrapped."""
+        return [False for _ in _indices(self.num_envs, indices)]
+
+
+class SB3VecEnv(_OneEnvVecEnv):
     """SB3 ``VecEnv`` over a natively batched :class:`RanControlVectorEnv`.
 
     Args:
@@ -81,6 +118,9 @@ class SB3VecEnv(VecEnv):
             spaces.Box(-1.0, 1.0, (int(np.prod(act.shape)),), np.float32),
         )
         self._actions: np.ndarray | None = None
+
+    def _inner(self) -> Any:
+        return self.venv
 
     def _flat(self, obs: np.ndarray) -> np.ndarray:
         return obs.reshape(self.num_envs, -1)
@@ -115,32 +155,6 @@ class SB3VecEnv(VecEnv):
             out.append(info)
         return self._flat(obs), rewards.astype(np.float32), dones, out
 
-    def close(self) -> None:
-        """Close the vector env."""
-        self.venv.close()
-
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        """An attribute of the (shared) vector env, once per index."""
-        value = getattr(self.venv, attr_name)
-        return [value for _ in _indices(self.num_envs, indices)]
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        """Set an attribute on the (shared) vector env."""
-        setattr(self.venv, attr_name, value)
-
-    def env_method(
-        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **kwargs: Any
-    ) -> list[Any]:
-        """Call a method of the vector env once, its result repeated per index."""
-        result = getattr(self.venv, method_name)(*method_args, **kwargs)
-        return [result for _ in _indices(self.num_envs, indices)]
-
-    def env_is_wrapped(
-        self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None
-    ) -> list[bool]:
-        """The batched env is never wrapped per env."""
-        return [False for _ in _indices(self.num_envs, indices)]
-
     def get_images(self) -> Sequence[np.ndarray | None]:
         """One map per env (needs ``render_mode='rgb_array'``)."""
         frames = self.venv.render()
@@ -154,7 +168,7 @@ def make_sb3_vec_env(num_envs: int = 1, **env_kwargs: Any) -> SB3VecEnv:
     )
 
 
-class SharedPolicyVecEnv(VecEnv):
+class SharedPolicyVecEnv(_OneEnvVecEnv):
     """Parameter sharing: each agent of a parallel env is one slot of an SB3 ``VecEnv``.
 
     All agents live and finish together (true for :class:`RanControlParallelEnv`), so the
@@ -178,6 +192,9 @@ class SharedPolicyVecEnv(VecEnv):
         self.render_mode = par_env.render_mode
         super().__init__(len(self.agent_ids), obs_space, act_space)
         self._actions: np.ndarray | None = None
+
+    def _inner(self) -> Any:
+        return self.par_env
 
     def _stack(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         return np.stack([obs[a] for a in self.agent_ids])
@@ -214,34 +231,8 @@ class SharedPolicyVecEnv(VecEnv):
             raise RuntimeError("agents finished at different times; not supported")
         return stacked, rew, dones, info_list
 
-    def close(self) -> None:
-        """Close the parallel env."""
-        self.par_env.close()
 
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        """An attribute of the parallel env, once per index."""
-        value = getattr(self.par_env, attr_name)
-        return [value for _ in _indices(self.num_envs, indices)]
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        """Set an attribute on the parallel env."""
-        setattr(self.par_env, attr_name, value)
-
-    def env_method(
-        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **kwargs: Any
-    ) -> list[Any]:
-        """Call a method of the parallel env once, its result repeated per index."""
-        result = getattr(self.par_env, method_name)(*method_args, **kwargs)
-        return [result for _ in _indices(self.num_envs, indices)]
-
-    def env_is_wrapped(
-        self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None
-    ) -> list[bool]:
-        """Agents are not gym envs; never wrapped."""
-        return [False for _ in _indices(self.num_envs, indices)]
-
-
-class CellAgentsVecEnv(VecEnv):
+class CellAgentsVecEnv(_OneEnvVecEnv):
     """Batched parameter sharing: every cell of every env of a vector env is one SB3 slot.
 
     Slot ``b · n_cells + c`` is cell ``c`` of env ``b`` of a :class:`RanControlVectorEnv`
@@ -279,6 +270,9 @@ class CellAgentsVecEnv(VecEnv):
         )
         self._actions: np.ndarray | None = None
 
+    def _inner(self) -> Any:
+        return self.venv
+
     def _slots(self, obs: np.ndarray) -> np.ndarray:
         from .parallel import agent_observations
 
@@ -287,9 +281,9 @@ class CellAgentsVecEnv(VecEnv):
         return full.reshape(-1, full.shape[-1])
 
     def reset(self) -> VecEnvObs:
-        """Reset every env (seeds from :meth:`seed`, one per inner env, are used once)."""
-        inner = self._seeds[:: self.n_cells]
-        seeds = None if all(s is None for s in inner) else list(inner)
+        """Reset every env; after :meth:`seed` (``s``), env ``b`` resets with ``s + b`` once."""
+        first = self._seeds[0]
+        seeds = None if first is None else [int(first) + b for b in range(self.n_envs_inner)]
         obs, _ = self.venv.reset(seed=seeds)
         self.reset_infos = [{} for _ in range(self.num_envs)]
         self._reset_seeds()
@@ -330,32 +324,6 @@ class CellAgentsVecEnv(VecEnv):
                 out.append(info)
         dones = np.repeat(dones_env, self.n_cells)
         return slot_obs, slot_r.reshape(-1).astype(np.float32), dones, out
-
-    def close(self) -> None:
-        """Close the vector env."""
-        self.venv.close()
-
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        """An attribute of the (shared) vector env, once per index."""
-        value = getattr(self.venv, attr_name)
-        return [value for _ in _indices(self.num_envs, indices)]
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        """Set an attribute on the (shared) vector env."""
-        setattr(self.venv, attr_name, value)
-
-    def env_method(
-        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **kwargs: Any
-    ) -> list[Any]:
-        """Call a method of the vector env once, its result repeated per index."""
-        result = getattr(self.venv, method_name)(*method_args, **kwargs)
-        return [result for _ in _indices(self.num_envs, indices)]
-
-    def env_is_wrapped(
-        self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None
-    ) -> list[bool]:
-        """Slots are not gym envs; never wrapped."""
-        return [False for _ in _indices(self.num_envs, indices)]
 
 
 def make_cell_agents_vec_env(
