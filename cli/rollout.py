@@ -8,7 +8,10 @@ ensemble member, written atomically; an interrupted run is finished with ``--res
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from rantwin.agents.baselines import BASELINES
+from rantwin.agents.compare import action_map, resolve_policy
 from rantwin.envs.backend import BACKENDS
 from rantwin.envs.rollout import RolloutArgs, run_rollout
 
@@ -32,7 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--actions",
         default="static",
-        help="config schedule: 'static', 'random' (uniform in knob ranges) or a YAML/JSON file",
+        help="config schedule: 'static', 'random' (uniform in knob ranges), a YAML/JSON "
+        "schedule file, or a closed-loop POLICY: a baseline name (mlb-cio, sleep, tilt-cco) or "
+        "a trained-policy folder from `rantwin train-agent`",
     )
     p.add_argument(
         "--checkpoint",
@@ -54,15 +59,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run from parsed CLI arguments."""
-    if args.actions == "policy":
-        raise ValueError(
-            "--actions policy is only available from Python "
-            "(rantwin.envs.rollout.run_rollout(..., policy=...))"
-        )
+    policy = None
+    is_policy_dir = Path(args.actions, "policy.json").is_file()
+    if is_policy_dir or (args.actions in BASELINES and args.actions != "static"):
+        policy = resolve_policy(args.actions, action_map(args.scenario))
+    elif args.actions == "policy":
+        raise ValueError("--actions policy: give a baseline name or a trained-policy folder")
     ra = RolloutArgs(
         backend=args.backend,
         scenario=args.scenario,
-        actions=args.actions,
+        actions="policy" if policy is not None else args.actions,
         members=args.members,
         episodes=args.episodes,
         steps=args.steps,
@@ -72,6 +78,6 @@ def run(args: argparse.Namespace) -> int:
         batch=args.batch,
         checkpoint=args.checkpoint,
     )
-    out = run_rollout(ra, progress=not args.no_progress)
+    out = run_rollout(ra, progress=not args.no_progress, policy=policy)
     print(f"dataset written to {out}")
     return 0

@@ -91,6 +91,9 @@ def _as_policy(policy: Any, env: RanControlEnv) -> Policy:
             space = env.action_space
             return lambda obs: space.sample()
         raise ValueError(f"policy {policy!r}: expected 'static', 'random' or a callable")
+    act = getattr(policy, "act", None)
+    if callable(act):  # a rantwin.agents Policy (reset per episode by the caller)
+        return act
     predict = getattr(policy, "predict", None)
     if predict is not None:  # an SB3 model, trained on the flattened env or not
         shape = env.action_space.shape
@@ -109,6 +112,13 @@ def _as_policy(policy: Any, env: RanControlEnv) -> Policy:
     )
 
 
+def reset_policy(policy: Any) -> None:
+    """Call ``policy.reset()`` if it has one (stateful controllers, at an episode start)."""
+    reset = getattr(policy, "reset", None)
+    if callable(reset) and not isinstance(policy, str):
+        reset()
+
+
 def evaluate(
     policy: Any,
     env_kwargs: Mapping[str, Any] | None = None,
@@ -119,8 +129,10 @@ def evaluate(
     """Evaluate a policy: distribution of returns and KPIs over episodes × members.
 
     Args:
-        policy: A callable ``obs -> action``, an SB3 model (``predict``; flat spaces are
-            handled), ``"static"`` (the scenario's default config) or ``"random"``.
+        policy: A callable ``obs -> action``, an object with ``act(obs)`` (and optional
+            ``reset()``, called at every episode start: a ``rantwin.agents`` policy), an
+            SB3 model (``predict``; flat spaces are handled), ``"static"`` (the scenario's
+            default config) or ``"random"``.
         env_kwargs: Keyword arguments of :class:`RanControlEnv` (``members`` excluded).
         members: Ensemble members ``M``.
         episodes: Episodes ``E``.
@@ -143,6 +155,7 @@ def evaluate(
     seeds = []
     for e in range(episodes):
         obs, _ = env.reset(seed=seed + e)
+        reset_policy(policy)
         seeds.append(seed + e)
         n, done = 0, False
         while not done:

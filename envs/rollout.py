@@ -323,7 +323,7 @@ def _policy_chunk(
     the policy's actions.
     """
     from .env import RanControlEnv
-    from .evaluate import _as_policy
+    from .evaluate import _as_policy, reset_policy
 
     env = RanControlEnv(
         scenario=None, backend=backend, members=backend.n_members, episode_steps=steps
@@ -333,6 +333,7 @@ def _policy_chunk(
     rows: list[list[list[Any]]] = [[[] for _ in range(m_count)] for _ in chunk]
     for b, e in enumerate(chunk):
         obs, _ = env.reset(seed=episode_seed(args.seed, 0, e))
+        reset_policy(policy)
         for t in range(steps):
             if t > 0:
                 obs, *_ = env.step(act(obs))

@@ -76,3 +76,20 @@ def test_demo_writes_its_report(tiny, tmp_path, capsys):
         assert (out / png).stat().st_size > 0, png
     meta = json.loads((out / "demo.json").read_text())
     assert meta["config"]["members"] == 2
+
+
+def test_rollout_with_a_closed_loop_policy(tiny, tmp_path, capsys):
+    from rantwin.datasets import open_dataset
+
+    out = tmp_path / "ds"
+    code = main(["rollout", "--backend", "surrogate", "--scenario", tiny, "--actions", "sleep",
+                 "--steps", "3", "--episodes", "2", "--out", str(out),
+                 "--no-progress"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    ds = open_dataset(out)
+    assert ds.complete and len(ds.shard_ids) == 2 and ds.rows("cells") == 2 * 3 * 21
+    sleep = ds.table("cells", columns=["sleep"]).column("sleep").to_pylist()
+    assert any(sleep), "the sleep rule put some light cell to sleep"
+    code = main(["rollout", "--scenario", tiny, "--actions", "policy", "--out",
+                 str(tmp_path / "x")])  # fmt: skip
+    assert code == 2 and "baseline name or a trained-policy folder" in capsys.readouterr().err
