@@ -79,7 +79,7 @@ class Benchmark:
         comparisons: Backend → list of ``policy − reference`` :class:`PairedComparison`.
         gaps: Policy name → sim-to-twin :class:`GapRow` list (both backends only).
         retention: Policy name → simulator gain / twin gain over the reference (both
-            backends, positive twin gain only).
+            backends; only where the twin gain is positive and its 95 % CI excludes 0).
         margin: TOST equivalence margin on the return.
     """
 
@@ -188,7 +188,8 @@ def run_benchmark(
                 sim_gain = float(
                     (sim.returns.mean(1) - evals["simulator"][reference].returns.mean(1)).mean()
                 )
-                if tw_gain > 0:
+                twin_cmp = next(c for c in comparisons["surrogate"] if c.a == name)
+                if twin_cmp.significant and tw_gain > 0:  # a ratio of noise means nothing
                     retention[name] = gain_retention(tw_gain, sim_gain)
     return Benchmark(evals, reference, comparisons, gaps, retention, margin)
 

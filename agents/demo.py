@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .compare import Benchmark, run_benchmark, write_report
+from .policy import check_counts
 from .train import TrainConfig, train
 
 __all__ = ["DemoConfig", "DemoResult", "run_demo"]
@@ -69,10 +70,8 @@ class DemoConfig:
     baselines: tuple[str, ...] = ("static", "mlb-cio", "sleep", "tilt-cco")
 
     def __post_init__(self) -> None:
-        for name in ("train_steps", "n_envs", "members", "episodes", "episode_steps"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        names = ("train_steps", "n_envs", "members", "episodes", "episode_steps")
+        check_counts(**{n: getattr(self, n) for n in names})
         if "static" not in self.baselines:
             raise ValueError("baselines must include 'static' (the reference)")
 

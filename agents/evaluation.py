@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 from rantwin.envs import TERMS, KpiSample, RanControlVectorEnv, compute_reward
 from rantwin.envs.evaluate import Summary, summarise
 
-from .policy import Policy
+from .policy import Policy, check_counts
 
 __all__ = ["HIGHER_IS_BETTER", "METRICS", "PolicyEval", "Summary", "evaluate_policy", "summarise"]
 
@@ -167,10 +167,7 @@ def evaluate_policy(
     for key in ("num_envs", "members", "autoreset_mode"):
         if key in env_kwargs:
             raise ValueError(f"env_kwargs must not set {key!r}: evaluate_policy sets it")
-    if isinstance(members, bool) or not isinstance(members, int) or members < 1:
-        raise ValueError(f"members must be an integer >= 1, got {members!r}")
-    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
-        raise ValueError(f"episodes must be an integer >= 1, got {episodes!r}")
+    check_counts(members=members, episodes=episodes)
     if not isinstance(policy, Policy):
         raise ValueError(f"policy must implement rantwin.agents.Policy, got {type(policy)}")
     venv = RanControlVectorEnv(num_envs=episodes, members=members, **dict(env_kwargs))

@@ -24,7 +24,7 @@ import numpy as np
 from rantwin.envs import KPI_FEATURES, ActionMap, feature_names
 from rantwin.scenarios import KNOB_NAMES, CellConfig
 
-__all__ = ["ObsView", "Policy", "default_action"]
+__all__ = ["ObsView", "Policy", "check_counts", "default_action"]
 
 
 @runtime_checkable
@@ -49,6 +49,13 @@ class Policy(Protocol):
         **Output:** ``[n_cells, n_knobs]`` float32 in ``[-1, 1]``.
         """
         ...
+
+
+def check_counts(**values: object) -> None:
+    """Raise ``ValueError`` naming the first argument that is not an integer >= 1."""
+    for name, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
 
 
 def default_action(actions: ActionMap) -> np.ndarray:

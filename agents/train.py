@@ -56,7 +56,7 @@ from rantwin.envs import make_cell_agents_vec_env, make_sb3_vec_env
 from .baselines import make_baseline
 from .evaluation import evaluate_policy
 from .io import load_policy, save_policy
-from .policy import default_action
+from .policy import check_counts, default_action
 
 __all__ = ["ALGOS", "POLICIES", "TrainConfig", "TrainResult", "train"]
 
@@ -144,14 +144,8 @@ class TrainConfig:
             raise ValueError(f"n_neighbours must be an integer >= 0, got {self.n_neighbours!r}")
         if self.backend not in ("surrogate", "simulator"):
             raise ValueError(f"backend must be 'surrogate' or 'simulator', got {self.backend!r}")
-        for name in ("episode_steps", "n_envs", "timesteps", "hidden", "n_steps", "batch_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-        for name in ("n_epochs", "eval_episodes"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        names = ("episode_steps", "n_envs", "timesteps", "hidden", "n_steps", "batch_size")
+        check_counts(**{n: getattr(self, n) for n in (*names, "n_epochs", "eval_episodes")})
         if not 0.0 < self.gamma <= 1.0:
             raise ValueError(f"gamma must be in (0, 1], got {self.gamma}")
         if not self.learning_rate > 0.0:
@@ -259,7 +253,7 @@ class _Recorder(BaseCallback):
         """Held-out evaluation of the current deterministic policy, then save."""
         self.save()
         policy = load_policy(self.out, self.actions, name=self.config.algo)
-        kw = {"episodes": self.config.eval_episodes, "seed": self.config.eval_seed}
+        kw: dict[str, Any] = {"episodes": self.config.eval_episodes, "seed": self.config.eval_seed}
         if not self.curve["eval_reference"]:  # the static config on the same held-out seeds
             ref = evaluate_policy(
                 make_baseline("static", self.actions), self.config.env_kwargs(), **kw

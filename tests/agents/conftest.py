@@ -7,6 +7,7 @@ import yaml
 
 from rantwin.scenarios import scenario_to_dict
 from tests.conftest import small_variant
+from tests.envs.conftest import _one_torch_thread  # noqa: F401  (autouse: one torch thread)
 
 
 @pytest.fixture(scope="session")
@@ -15,13 +16,3 @@ def tiny_yaml(tmp_path_factory):
     path = tmp_path_factory.mktemp("agents") / "tiny.yaml"
     path.write_text(yaml.safe_dump(scenario_to_dict(small_variant("hex7-uma"))))
     return str(path)
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
