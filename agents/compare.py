@@ -248,7 +248,7 @@ def write_report(bench: Benchmark, out: str | Path, title: str = "Policy evaluat
             cum,
             out_dir / f"return_fan_{tag}.png",
             ylabel="cumulative reward",
-            title=f"Return over the episode ({backend}; p10–p90, p25–p75, median)",
+            title=f"Return over the episode ({backend})",
         )
         plots.return_distributions(
             {n: ev.returns for n, ev in evals.items()},

@@ -184,16 +184,16 @@ def run_demo(config: DemoConfig, out: str | Path, progress: bool = True) -> Demo
     summary = write_report(bench, out_dir, title=f"rantwin demo: {config.scenario}")
     scenario = load_scenario(config.scenario)
     sim = bench.evals["simulator"]
-    _save_map(
-        render_map(scenario, sim["static"].final_kpi),
-        out_dir / "map_static.png",
-        "simulator, static config (episode 0, last step)",
-    )
-    _save_map(
-        render_map(scenario, sim[agent].final_kpi),
-        out_dir / "map_ppo.png",
-        "simulator, PPO config (episode 0, last step)",
-    )
+    for name, file in (("static", "map_static.png"), (agent, "map_ppo.png")):
+        ev = sim[name]
+        power = ev.configs["power_offset_db"][0, -1]  # [n_cells], episode 0, last step
+        tilt = ev.configs["tilt_deg"][0, -1]
+        _save_map(
+            render_map(scenario, ev.final_kpi),
+            out_dir / file,
+            f"simulator, {name} (episode 0, last step)\npower offset {power.mean():+.1f} dB "
+            f"(min {power.min():+.1f}), tilt {tilt.mean():.1f}° mean",
+        )
     seconds["total"] = time.perf_counter() - t0
     body = summary.read_text().split("\n", 2)
     intro = [
