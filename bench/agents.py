@@ -67,13 +67,14 @@ def main() -> None:
     ap.add_argument("--agent-envs", type=int, default=2, help="batched envs for cell-agents")
     ap.add_argument("--rollouts", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--modes", nargs="+", default=["single-agent", "cell-agents"], help="rows to run"
+    )
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    rows = [
-        run_row("single-agent", args.n_envs, args.rollouts, args.scenario),
-        run_row("cell-agents", args.agent_envs, args.rollouts, args.scenario),
-    ]
+    envs = {"single-agent": args.n_envs, "cell-agents": args.agent_envs}
+    rows = [run_row(m, envs[m], args.rollouts, args.scenario) for m in args.modes]
     print("| mode | twin envs | SB3 envs | SB3 fps | env steps/s | × 189 fps |")
     print("|---|---|---|---|---|---|")
     for r in rows:

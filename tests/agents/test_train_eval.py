@@ -113,3 +113,13 @@ def test_resolve_policy_errors(tiny_yaml):
         resolve_policy("no-such-policy", action_map(tiny_yaml))
     with pytest.raises(ValueError, match="backends"):
         run_benchmark(["static"], {"scenario": tiny_yaml, "backend": "simulator"})
+
+
+def test_sac_trains_a_flat_policy_and_it_loads(tiny_yaml, tmp_path):
+    cfg = _tiny_train(tiny_yaml, algo="sac", policy="mlp", batch_size=4, eval_every=0)
+    res = train(cfg, tmp_path / "sac", progress=False)
+    card = json.loads((tmp_path / "sac" / "policy.json").read_text())
+    assert res.steps >= 8 and card["algo"] == "sac" and card["kind"] == "sac-mlp"
+    pol = load_policy(tmp_path / "sac", action_map(tiny_yaml))
+    act = pol.act(np.zeros((21, 19), np.float32))
+    assert act.shape == (21, 4) and np.all(np.abs(act) <= 1)
