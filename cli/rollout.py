@@ -3,17 +3,25 @@
 Open-loop (fixed-action) rollouts of the simulator or the surrogate backend in the same
 Parquet schema as ``rantwin simulate`` (``rantwin.envs.rollout``): one shard per episode ×
 ensemble member, written atomically; an interrupted run is finished with ``--resume``.
+
+``--format minari`` instead writes a Minari offline-RL dataset (observations, actions,
+rewards, terminations, truncations, scalar infos of ``rantwin/RanControl-v0``) with the id
+``--dataset-id`` under the datasets root ``--out`` (``rantwin.envs.minari_export``; needs
+the extra ``pip install 'rantwin[minari]'``; no ``--resume``).
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from rantwin.agents.baselines import BASELINES
 from rantwin.agents.compare import action_map, resolve_policy
 from rantwin.envs.backend import BACKENDS
 from rantwin.envs.rollout import RolloutArgs, run_rollout
+
+FORMATS = ("parquet", "minari")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description=(
             "Roll out the simulator or the surrogate (twin) backend under a fixed action "
             "schedule and write the KPIs in the dataset schema of `rantwin simulate`. "
-            "Episode e, member m is the shard w00000-e<e*members+m>; atomic shards, --resume."
+            "Episode e, member m is the shard w00000-e<e*members+m>; atomic shards, --resume. "
+            "--format minari writes the env's transitions (observations, normalised actions, "
+            "rewards, infos) as a Minari offline-RL dataset instead."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -51,8 +61,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="root seed (reproducible, bitwise)")
     p.add_argument("--batch", type=int, default=8, help="episodes per backend call")
-    p.add_argument("--out", required=True, help="output directory (new or empty)")
-    p.add_argument("--resume", action="store_true", help="finish an interrupted run in --out")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="output directory (new or empty); with --format minari the Minari datasets root "
+        "(the dataset lands in OUT/<dataset-id>; load it with MINARI_DATASETS_PATH=OUT)",
+    )
+    p.add_argument(
+        "--format",
+        default="parquet",
+        choices=FORMATS,
+        help="parquet: the `rantwin simulate` dataset schema; minari: an offline-RL dataset of "
+        "env transitions (pip install 'rantwin[minari]')",
+    )
+    p.add_argument(
+        "--dataset-id",
+        default=None,
+        help="Minari dataset id namespace/name-v<version> for --format minari "
+        "(default: rantwin/<scenario-name>-<backend>-v0)",
+    )
+    p.add_argument(
+        "--resume", action="store_true", help="finish an interrupted run in --out (parquet only)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -78,6 +108,41 @@ def run(args: argparse.Namespace) -> int:
         batch=args.batch,
         checkpoint=args.checkpoint,
     )
+    if args.format == "minari":
+        return _run_minari(args, ra, policy)
+    if args.dataset_id is not None:
+        raise ValueError("--dataset-id is for --format minari, got --format parquet")
     out = run_rollout(ra, progress=not args.no_progress, policy=policy)
     print(f"dataset written to {out}")
+    return 0
+
+
+def _run_minari(args: argparse.Namespace, ra: RolloutArgs, policy: Any) -> int:
+    """``--format minari``: write the rollouts as a Minari dataset under ``--out``."""
+    from rantwin.cli.main import UsageError
+    from rantwin.envs.minari_export import (
+        INSTALL_HINT,
+        check_dataset_id,
+        default_dataset_id,
+        write_minari,
+    )
+    from rantwin.scenarios import load_scenario
+
+    if args.resume:
+        raise ValueError("--resume is not supported with --format minari; write a new dataset")
+    dataset_id = args.dataset_id
+    if dataset_id is None:
+        dataset_id = default_dataset_id(load_scenario(args.scenario).name, args.backend)
+    check_dataset_id(dataset_id)
+    try:
+        path = write_minari(
+            ra, dataset_id, Path(args.out), policy=policy, progress=not args.no_progress
+        )
+    except ImportError as exc:
+        if str(exc) != INSTALL_HINT:
+            raise
+        raise UsageError(INSTALL_HINT) from exc  # the extra is missing: one line, exit code 2
+    root = Path(args.out).resolve()
+    print(f"Minari dataset {dataset_id} written to {path}")
+    print(f"load it with: MINARI_DATASETS_PATH={root} and minari.load_dataset({dataset_id!r})")
     return 0
