@@ -30,7 +30,7 @@ import numpy as np
 
 from .compare import Benchmark, run_benchmark, write_report
 from .policy import check_counts
-from .train import TrainConfig, train
+from .train import TrainConfig, TrainResult, train
 
 __all__ = ["DemoConfig", "DemoResult", "run_demo"]
 
@@ -125,13 +125,32 @@ def _headline(bench: Benchmark, agent: str) -> list[str]:
     return lines
 
 
-def run_demo(config: DemoConfig, out: str | Path, progress: bool = True) -> DemoResult:
+def _finished_training(agent_dir: Path, train_cfg: TrainConfig) -> bool:
+    """Whether ``agent_dir`` holds a completed run of exactly ``train_cfg``."""
+    try:
+        card = json.loads((agent_dir / "policy.json").read_text())
+        saved = json.loads((agent_dir / "train_config.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    return (
+        saved == train_cfg.as_json()
+        and not card.get("interrupted", False)
+        and int(card.get("timesteps", 0)) >= train_cfg.timesteps
+        and (agent_dir / "learning_curve.png").is_file()
+    )
+
+
+def run_demo(
+    config: DemoConfig, out: str | Path, progress: bool = True, resume: bool = False
+) -> DemoResult:
     """Run the demo (see the module docstring) and write its report folder.
 
     Args:
         config: The demo's arguments.
         out: Report folder (created; files of an earlier demo there are replaced).
         progress: Progress bars.
+        resume: Reuse a finished training run of the same config in ``out/ppo`` (after an
+            interruption during evaluation); otherwise training starts over.
 
     Returns:
         :class:`DemoResult`.
@@ -155,7 +174,13 @@ def run_demo(config: DemoConfig, out: str | Path, progress: bool = True) -> Demo
         eval_every=max(config.train_steps // 4, 1),
     )
     agent_dir = out_dir / "ppo"
-    result = train(train_cfg, agent_dir, progress=progress)
+    if resume and _finished_training(agent_dir, train_cfg):
+        curve = json.loads((agent_dir / "curve.json").read_text())
+        card = json.loads((agent_dir / "policy.json").read_text())
+        steps = int(card["timesteps"])
+        result = TrainResult(agent_dir, steps, 0.0, float("nan"), float("nan"), False, curve)
+    else:
+        result = train(train_cfg, agent_dir, progress=progress)
     seconds["train"] = time.perf_counter() - t0
     if result.interrupted:
         raise KeyboardInterrupt
@@ -196,12 +221,16 @@ def run_demo(config: DemoConfig, out: str | Path, progress: bool = True) -> Demo
         )
     seconds["total"] = time.perf_counter() - t0
     body = summary.read_text().split("\n", 2)
+    speed = (
+        f"{result.fps:.0f} env steps/s, {result.sb3_fps:.0f} agent steps/s as SB3 counts them"
+        if result.seconds > 0
+        else "training reused with --resume"
+    )
     intro = [
         f"# rantwin demo: {config.scenario}",
         "",
         f"PPO cell agents (parameter-shared, knobs {', '.join(config.knobs)}) trained for "
-        f"{result.steps} env steps on the twin ({result.fps:.0f} env steps/s, "
-        f"{result.sb3_fps:.0f} agent steps/s as SB3 counts them), then evaluated against "
+        f"{result.steps} env steps on the twin ({speed}), then evaluated against "
         f"the rule baselines with paired seeds: {config.episodes} episodes × "
         f"{config.members} twin members, and the same {config.episodes} episodes on the "
         f"simulator. Wall time: train {seconds['train']:.0f} s, evaluate "

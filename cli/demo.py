@@ -43,6 +43,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="NAME=W",
         help="reward weights over the scenario's",
     )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse a finished training run in OUT/ppo with the same settings (skip training)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -60,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         reward=parse_weights(args.reward) or {},
     )
-    result = run_demo(config, args.out, progress=not args.no_progress)
+    result = run_demo(config, args.out, progress=not args.no_progress, resume=args.resume)
     for c in result.bench.comparisons.get("simulator", []):
         print(f"[simulator] {c.describe()}")
     for name, v in result.bench.retention.items():

@@ -90,7 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        print("rantwin: interrupted; rerun with --resume to finish", file=sys.stderr)
+        hint = "; rerun with --resume to finish" if hasattr(args, "resume") else ""
+        print(f"rantwin {args.verb}: interrupted{hint}", file=sys.stderr)
         return 130
     except (ValueError, TypeError, FileNotFoundError, NotADirectoryError, UsageError) as exc:
         if os.environ.get("RANTWIN_DEBUG"):

@@ -76,6 +76,15 @@ def test_demo_writes_its_report(tiny, tmp_path, capsys):
         assert (out / png).stat().st_size > 0, png
     meta = json.loads((out / "demo.json").read_text())
     assert meta["config"]["members"] == 2
+    # --resume reuses the finished training run (same settings) and redoes the evaluation
+    policy = (out / "ppo" / "policy.safetensors").read_bytes()
+    (out / "summary.md").unlink()
+    code = main(["demo", "--scenario", tiny, "--out", str(out), "--train-steps", "8",
+                 "--n-envs", "2", "--members", "2", "--episodes", "2", "--episode-steps", "2",
+                 "--no-progress", "--resume"])  # fmt: skip
+    assert code == 0
+    assert "training reused with --resume" in (out / "summary.md").read_text()
+    assert (out / "ppo" / "policy.safetensors").read_bytes() == policy
 
 
 def test_rollout_with_a_closed_loop_policy(tiny, tmp_path, capsys):
