@@ -2,7 +2,8 @@
 
 Cells are drawn at their site with a short line along the sector azimuth
 (counter-clockwise from +x; grey when asleep), UEs as dots coloured by wideband SINR
-(``viridis``, -10 … 30 dB), and a thin line from each UE to its serving cell. Matplotlib
+(``viridis``, -10 … 30 dB), and a thin line from each UE to its serving cell (to the
+nearest wrap-around image of the cell, so edge UEs point off the map). Matplotlib
 with the Agg canvas, no display needed.
 """
 
@@ -18,6 +19,28 @@ __all__ = ["render_map"]
 
 #: SINR colour scale (dB).
 SINR_RANGE_DB = (-10.0, 30.0)
+
+
+def _nearest_image(
+    scenario: Scenario, cx: np.ndarray, cy: np.ndarray, ux: np.ndarray, uy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each UE's serving cell is seen from the UE: its nearest wrap-around image.
+
+    With wrap-around (TR 38.901 §7.8) a UE near the edge is served by the mirror image of a
+    cell on the far side; its link is drawn toward that image (off the edge of the map), not
+    across the whole network. **Input/Output:** ``[n_ues]`` arrays (m).
+    """
+    from rantwin.radio.geometry import wraparound_offsets
+
+    dep = scenario.deployment
+    if not (dep.wraparound and dep.n_rings is not None and dep.isd_m is not None):
+        return cx, cy
+    offs = wraparound_offsets(dep.n_rings, dep.isd_m).double().numpy()  # [n_wrap, 2]
+    ix = cx[:, None] + offs[None, :, 0]  # [n_ues, n_wrap]
+    iy = cy[:, None] + offs[None, :, 1]
+    best = np.argmin((ix - ux[:, None]) ** 2 + (iy - uy[:, None]) ** 2, axis=1)  # [n_ues]
+    rows = np.arange(len(cx))
+    return ix[rows, best], iy[rows, best]
 
 
 def render_map(
@@ -60,8 +83,9 @@ def render_map(
             ux = kpi.ue_x_m[batch, member].numpy()
             uy = kpi.ue_y_m[batch, member].numpy()
             serving = kpi.ue_serving[batch, member].numpy()
+            bx, by = _nearest_image(scenario, x[serving], y[serving], ux, uy)
             # serving links: one segment per UE, [n_ues, 2, 2]
-            seg = np.stack([np.stack([ux, uy], -1), np.stack([x[serving], y[serving]], -1)], 1)
+            seg = np.stack([np.stack([ux, uy], -1), np.stack([bx, by], -1)], 1)
             from matplotlib.collections import LineCollection
 
             ax.add_collection(LineCollection(list(seg), colors="0.75", linewidths=0.4, zorder=1))

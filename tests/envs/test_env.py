@@ -181,3 +181,20 @@ def test_default_backend_is_the_bundled_twin():
     obs, _ = env.reset(seed=0)
     obs, reward, *_ = env.step(env.action_space.sample())
     assert env.observation_space.contains(obs) and np.isfinite(reward)
+
+
+def test_render_links_point_to_the_nearest_wraparound_image():
+    from rantwin.envs.render import _nearest_image
+    from rantwin.radio.geometry import wraparound_offsets
+    from rantwin.scenarios import load_scenario
+
+    sc = load_scenario("hex7-uma")
+    dep = sc.deployment
+    offs = wraparound_offsets(dep.n_rings, dep.isd_m).double().numpy()
+    shift = offs[np.argmax(np.linalg.norm(offs, axis=1))]  # one mirror cluster
+    cx, cy = np.array([0.0, 0.0]), np.array([0.0, 0.0])
+    ux = np.array([10.0, shift[0] - 10.0])
+    uy = np.array([0.0, shift[1]])
+    bx, by = _nearest_image(sc, cx, cy, ux, uy)
+    np.testing.assert_allclose([bx[0], by[0]], [0.0, 0.0])  # a near UE: the cell itself
+    np.testing.assert_allclose([bx[1], by[1]], shift)  # a far UE: the mirrored cell
