@@ -62,6 +62,18 @@ def _save(fig: Figure, path: str | os.PathLike[str]) -> Path:
     return out
 
 
+def _finish(
+    fig: Figure, ax: Any, path: str | os.PathLike[str], xlabel: str, ylabel: str, title: str
+) -> Path:
+    """Labels, grid and legend of a single-axes line plot, then save it."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize="medium")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    return _save(fig, path)
+
+
 def _array(x: Any, name: str, ndim: int) -> np.ndarray:
     a = np.asarray(x, dtype=np.float64)
     if a.ndim != ndim:
@@ -166,12 +178,7 @@ def learning_curve(
         )
     if reference is not None:
         ax.axhline(float(reference), color=_colour(2), ls="--", lw=1.2, label=reference_label)
-    ax.set_xlabel("env steps")
-    ax.set_ylabel("episode return")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize="small")
-    return _save(fig, path)
+    return _finish(fig, ax, path, "env steps", "episode return", title)
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,12 +222,7 @@ def fan_chart(
         ax.fill_between(t, q[0], q[4], color=c, alpha=0.15, lw=0)
         ax.fill_between(t, q[1], q[3], color=c, alpha=0.3, lw=0)
         ax.plot(t, q[2], color=c, lw=1.8, label=f"{name} (n={a.shape[0]})")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(f"{title}\nmedian, p25–p75, p10–p90", fontsize="medium")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize="small")
-    return _save(fig, path)
+    return _finish(fig, ax, path, xlabel, ylabel, f"{title}\nmedian, p25–p75, p10–p90")
 
 
 # --------------------------------------------------------------------------------------------
