@@ -129,3 +129,17 @@ def test_load_policy_errors(tiny_yaml, tmp_path):
         load_policy(tmp_path / "m", acts)
     with pytest.raises(ValueError, match="algo"):
         save_policy(net, tmp_path / "x", algo="dqn", actions=acts)
+
+
+def test_the_committed_demo_policy_still_loads():
+    """docs/demo/ppo is the policy of the documented demo run; the format must keep reading it."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "demo" / "ppo"
+    for scenario in ("hex7-uma", "hex19-uma"):
+        acts = action_map(scenario)
+        pol = load_policy(path, acts)
+        obs = np.zeros((acts.shape[0], len(feature_names(acts))), np.float32)
+        a = pol.act(obs)
+        assert a.shape == acts.shape and np.all(np.abs(a) <= 1)
+        np.testing.assert_array_equal(a[:, 2:], default_action(acts)[:, 2:])  # cio, sleep
