@@ -10,8 +10,12 @@ Importing this package registers ``rantwin/RanControl-v0`` (entry point
     vec = gym.make_vec("rantwin/RanControl-v0", num_envs=4, scenario="hex7-uma")
     par = rantwin.envs.parallel_env(scenario="hex7-uma")   # PettingZoo, one agent per cell
 
-Backends (:mod:`.backend`): ``"simulator"`` (the oracle, now) and ``"surrogate"`` (the
-learned twin, once a checkpoint exists), both behind :class:`~.backend.Backend`.
+Backends (:mod:`.backend`): ``"surrogate"`` (the bundled learned twin, the default) and
+``"simulator"`` (the oracle), both behind :class:`~.backend.Backend`.
+
+stable-baselines3 adapters (:mod:`.sb3`): :class:`SB3VecEnv` (single agent, flat spaces),
+:class:`SharedPolicyVecEnv` (one PettingZoo env, parameter sharing) and
+:class:`CellAgentsVecEnv` (every cell of every batched env one slot, parameter sharing).
 """
 
 from __future__ import annotations
