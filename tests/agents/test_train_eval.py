@@ -123,3 +123,24 @@ def test_sac_trains_a_flat_policy_and_it_loads(tiny_yaml, tmp_path):
     pol = load_policy(tmp_path / "sac", action_map(tiny_yaml))
     act = pol.act(np.zeros((21, 19), np.float32))
     assert act.shape == (21, 4) and np.all(np.abs(act) <= 1)
+
+
+def test_ctrl_c_keeps_the_last_policy(tiny_yaml, tmp_path, monkeypatch):
+    import importlib
+
+    train_mod = importlib.import_module("rantwin.agents.train")  # the module, not the function
+
+    calls = {"n": 0}
+    real = train_mod._Recorder._on_step
+
+    def interrupt_after_a_few_steps(self):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(self)
+
+    monkeypatch.setattr(train_mod._Recorder, "_on_step", interrupt_after_a_few_steps)
+    res = train(_tiny_train(tiny_yaml, timesteps=64, eval_every=0), tmp_path / "r", progress=False)
+    card = json.loads((tmp_path / "r" / "policy.json").read_text())
+    assert res.interrupted and card["interrupted"] is True and 0 < res.steps < 64
+    load_policy(tmp_path / "r", action_map(tiny_yaml))  # what was saved is usable
