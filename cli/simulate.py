@@ -68,7 +68,7 @@ class SimulateArgs:
         d.pop("out")
         if self.scenario is not None and Path(self.scenario).is_file():
             d["scenario"] = str(Path(self.scenario).resolve())  # one spelling per file
-        if self.actions not in ("static", "random"):
+        if self.actions not in ("static", "random", "random-hold"):
             # a schedule file is named by path: record its content too, so that resuming
             # after the file was edited is refused instead of mixing two schedules
             d["actions_sha256"] = hashlib.sha256(Path(self.actions).read_bytes()).hexdigest()
@@ -187,7 +187,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--actions",
         default="static",
-        help="config schedule: 'static', 'random' (uniform in knob ranges) or a YAML/JSON file",
+        help="config schedule: 'static', 'random' (uniform in knob ranges), 'random-hold' (random "
+        "configs held with probability 1/2 per step) or a YAML/JSON file",
     )
     p.add_argument("--seed", type=int, default=0, help="root seed (reproducible, bitwise)")
     p.add_argument("--out", required=True, help="output directory (new or empty)")

@@ -193,7 +193,7 @@ class RolloutArgs:
             d["scenario"] = str(Path(self.scenario).resolve())
         if self.checkpoint is not None:
             d["checkpoint"] = str(Path(self.checkpoint).resolve())
-        if self.actions not in ("static", "random", "policy"):
+        if self.actions not in ("static", "random", "random-hold", "policy"):
             d["actions_sha256"] = hashlib.sha256(Path(self.actions).read_bytes()).hexdigest()
         return d
 

@@ -1,11 +1,15 @@
 """Open-loop action schedules: which config is injected at which super-step.
 
-Three kinds, shared by ``rantwin simulate`` and batch-mode rollouts:
+Four kinds, shared by ``rantwin simulate`` and batch-mode rollouts:
 
 - ``static``: the scenario's default config for the whole episode;
 - ``random``: every super-step, each controllable knob of each cell drawn uniformly in its
   range (sleep: each cell asleep with probability :data:`RANDOM_SLEEP_PROBABILITY`, at least
   one cell kept awake) — configs that cover the knob space, for training a twin;
+- ``random-hold``: a ``random`` config at step 0, then at every super-step a fresh
+  ``random`` config with probability :data:`HOLD_CHANGE_PROBABILITY`, else the previous one
+  held — so a twin also sees steps where the config did *not* change (a config change
+  itself causes handovers; holding steps are what a deployed static policy looks like);
 - a YAML/JSON file::
 
       schedule:
@@ -35,6 +39,8 @@ from .schema import Scenario
 
 #: Probability that ``random`` puts a cell to sleep at a super-step.
 RANDOM_SLEEP_PROBABILITY = 0.1
+#: Probability that ``random-hold`` draws a new config at a super-step (else it holds).
+HOLD_CHANGE_PROBABILITY = 0.5
 _KNOBS = ("power_offset_db", "tilt_deg", "cio_db", "sleep")
 
 
@@ -43,7 +49,7 @@ class ActionSchedule:
     """A source of per-step configs for one episode.
 
     Attributes:
-        kind: ``"static"``, ``"random"`` or ``"file"``.
+        kind: ``"static"``, ``"random"``, ``"random-hold"`` or ``"file"``.
         entries: For ``"file"``: ``(step, {knob: value})`` sorted by step.
         source: Where the schedule came from (for manifests and messages).
     """
@@ -70,6 +76,13 @@ class ActionSchedule:
             return [base] * n_steps
         if self.kind == "random":
             return [random_config(scenario, rng) for _ in range(n_steps)]
+        if self.kind == "random-hold":
+            held = [random_config(scenario, rng)]
+            for _ in range(n_steps - 1):
+                change = rng.random() < HOLD_CHANGE_PROBABILITY
+                fresh = random_config(scenario, rng)  # drawn either way: fixed draw count
+                held.append(fresh if change else held[-1])
+            return held[:n_steps]
         out, cfg, i = [], base, 0
         for step in range(n_steps):
             while i < len(self.entries) and self.entries[i][0] <= step:
@@ -131,12 +144,13 @@ def load_schedule(spec: str) -> ActionSchedule:
         ValueError: Malformed file, unknown key, steps not increasing.
         FileNotFoundError: ``spec`` is neither a keyword nor an existing file.
     """
-    if spec in ("static", "random"):
+    if spec in ("static", "random", "random-hold"):
         return ActionSchedule(kind=spec, source=spec)
     path = Path(spec)
     if not path.is_file():
         raise FileNotFoundError(
-            f"--actions {spec!r}: expected 'static', 'random' or a schedule file; no such file"
+            f"--actions {spec!r}: expected 'static', 'random', 'random-hold' or a schedule "
+            "file; no such file"
         )
     text = path.read_text()
     try:
