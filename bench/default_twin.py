@@ -2,7 +2,7 @@
 
     python -m rantwin.bench.default_twin --work runs/default-twin --out surrogate/default_twin
 
-1. **Data** (``rantwin simulate``, random configs): worlds of the training families
+1. **Data** (``rantwin simulate``, ``random-hold`` configs): worlds of the training families
    :data:`TRAIN_FAMILIES` and the built-in scenarios :data:`TRAIN_SCENARIOS`;
    validation on the **held-out family** :data:`HELD_OUT_FAMILY` (layouts, heights and
    densities never seen in training) and the held-out built-in :data:`HELD_OUT_SCENARIO`.
@@ -54,7 +54,9 @@ def main() -> None:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
-    common = ["--actions", "random", "--steps", str(args.steps), "--resume", "--no-progress"]
+    # random-hold: random configs, held with probability 1/2, so the twin sees steps with and
+    # without a config change (a change itself causes handovers)
+    common = ["--actions", "random-hold", "--steps", str(args.steps), "--resume", "--no-progress"]
     train_dirs = []
     for i, fam in enumerate(TRAIN_FAMILIES):
         d = work / "data" / fam

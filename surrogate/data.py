@@ -12,8 +12,10 @@ normalised relative to Φ (see :mod:`.model`):
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import torch
@@ -159,15 +161,21 @@ def load_graphs(
         ug = _groups([ues["world"], ues["episode"], ues["step"]])
         if len(cg) != len(ug):
             raise ValueError(f"{path}: cells and ues tables cover different scenes")
+        prev: tuple[tuple[int, int, int], Any] | None = None  # (world, episode, step), config
         for ci, ui in tqdm(
             list(zip(cg, ug, strict=True)), desc=f"graphs {path}", disable=not progress
         ):
             w = int(cells["world"][ci[0]])
+            key = (w, int(cells["episode"][ci[0]]), int(cells["step"][ci[0]]))
             c_rows = {k: v[ci] for k, v in cells.items()}
             u_rows = {k: v[ui] for k, v in ues.items()}
             inp, raw = scene_inputs_and_targets(worlds[w], c_rows, u_rows)
+            # groups come sorted by (world, episode, step): the previous super-step of this
+            # episode, if present, gives the config change (config in transition)
+            if prev is not None and prev[0] == (key[0], key[1], key[2] - 1):
+                inp = dataclasses.replace(inp, prev_config=prev[1])
+            prev = (key, inp.config)
             g = attach_targets(build_graph(inp, graph_cfg), raw)
-            key = (w, int(cells["episode"][ci[0]]), int(cells["step"][ci[0]]))
             attach_tti(g, tg.get(key), raw["ue_sinr_db"])
             g.scene = torch.tensor([di, w, int(cells["episode"][ci[0]]), int(cells["step"][ci[0]])])
             graphs.append(g)

@@ -48,6 +48,24 @@ class SceneInputs:
     ue_speed_mps: np.ndarray  # [n_ues]
     load_factor: float
     hour: float
+    prev_config: CellConfig | None = None  # config of the previous super-step (None: same)
+
+
+#: Knobs whose change since the previous super-step the twin sees (``config_delta``).
+DELTA_KNOBS = ("power_offset_db", "tilt_deg", "cio_db", "sleep")
+
+
+def config_delta(config: CellConfig, prev: CellConfig | None) -> np.ndarray:
+    """Change of every knob since the previous super-step (config in transition).
+
+    **Output:** ``[n_cells, len(DELTA_KNOBS)]`` float64: power dB, tilt deg, CIO dB, sleep
+    (+1 went to sleep, −1 woke up); zeros when ``prev`` is ``None`` (first super-step).
+    """
+    now = np.stack([np.asarray(getattr(config, k), float) for k in DELTA_KNOBS], -1)
+    if prev is None:
+        return np.zeros_like(now)
+    before = np.stack([np.asarray(getattr(prev, k), float) for k in DELTA_KNOBS], -1)
+    return now - before
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,7 @@ class SceneBatch:
     ue_speed_mps: torch.Tensor  # [B, n_ues]
     load_factor: torch.Tensor  # [B]
     hour: torch.Tensor  # [B]
+    config_delta: torch.Tensor | None = None  # [B, n_cells, 4] float64, see config_delta()
 
     @staticmethod
     def of(scenes: Sequence[SceneInputs]) -> SceneBatch:
@@ -92,6 +111,9 @@ class SceneBatch:
             ),
             load_factor=torch.tensor([float(s.load_factor) for s in scenes], dtype=torch.float64),
             hour=torch.tensor([float(s.hour) for s in scenes], dtype=torch.float64),
+            config_delta=torch.tensor(
+                np.stack([config_delta(s.config, s.prev_config) for s in scenes])
+            ),
         )
         out.check_finite()
         return out
@@ -111,6 +133,13 @@ class SceneBatch:
     def n_ues(self) -> int:
         """UEs per scene."""
         return int(self.ue_xy_m.shape[1])
+
+    def delta(self) -> torch.Tensor:
+        """Knob changes since the previous super-step ``[B, n_cells, 4]`` (zeros if unknown)."""
+        if self.config_delta is None:
+            n_cells = self.scenario.n_cells
+            return torch.zeros(self.size, n_cells, len(DELTA_KNOBS), dtype=torch.float64)
+        return self.config_delta.double()
 
     def knob(self, name: str) -> torch.Tensor:
         """A knob of every config, ``[B, n_cells]`` (float64, sleep as bool)."""

@@ -57,6 +57,12 @@ CELL_FEATURES = (
     "expected_active",  # load · Φ-served UEs / 10
     "full_buffer",  # traffic model: 1 full buffer, 0 FTP model 3
     "offered_util",  # FTP3: offered bits / Φ capacity (clipped to 3); full buffer: P(busy)
+    # config in transition: change since the previous super-step (a CIO / power change
+    # itself triggers handovers)
+    "d_power",  # dB / 10
+    "d_tilt",  # deg / 15
+    "d_cio",  # dB / 6
+    "d_sleep",  # +1 went to sleep, −1 woke up
 )
 UE_FEATURES = (
     "indoor",
@@ -202,6 +208,7 @@ def build_batch(
         offered_util = lf[:, None] * offered_mbps * served.double() / cap_mbps.clamp_min(1e-3)
         offered_util = offered_util.clamp(max=3.0)
     offset = scenes.knob("power_offset_db")  # [B, C]
+    delta = scenes.delta()  # [B, C, 4] change since the previous super-step
     tx = st.tx_nominal_dbm + offset
 
     def static(v: torch.Tensor) -> torch.Tensor:  # [C] -> [B, C]
@@ -232,6 +239,10 @@ def build_batch(
                 per_scene(lf) * served.double() / 10,
                 torch.full((n_b, n_cells), float(full_buffer), dtype=torch.float64),
                 offered_util,
+                delta[..., 0] / 10,
+                delta[..., 1] / 15,
+                delta[..., 2] / 6,
+                delta[..., 3],
             ],
             -1,
         )

@@ -51,7 +51,7 @@ from rantwin.datasets.schema import UES
 from rantwin.scenarios import CellConfig, Scenario, load_scenario
 from rantwin.scenarios.mobility import PopulationSampler, ServiceArea
 from rantwin.simulator.rng import spawn_generators
-from rantwin.surrogate.features import SceneBatch
+from rantwin.surrogate.features import DELTA_KNOBS, SceneBatch
 from rantwin.surrogate.twin import Twin
 
 from ..types import KpiSample, config_tensors
@@ -114,6 +114,8 @@ class SurrogateBatchState:
         step: Super-steps done.
         rng_mobility: ``torch.Generator`` state of each element's waypoint draws.
         rng_twin: ``torch.Generator`` state of each element's twin draws.
+        prev_cfg: Knobs of the previous super-step's config (NaN before the first step), so
+            the twin sees the config change (``DELTA_KNOBS`` order).
     """
 
     ue_xy_m: torch.Tensor  # [B, n_ues, 2] float64
@@ -123,6 +125,7 @@ class SurrogateBatchState:
     step: torch.Tensor  # [B] long
     rng_mobility: torch.Tensor  # [B, n_state_bytes] uint8
     rng_twin: torch.Tensor  # [B, n_state_bytes] uint8
+    prev_cfg: torch.Tensor  # [B, n_cells, 4] float64
 
     @property
     def batch(self) -> int:
@@ -262,6 +265,11 @@ class SurrogateBackend:
             step=torch.zeros(len(seeds), dtype=torch.long),
             rng_mobility=torch.stack(rng_m),
             rng_twin=torch.stack(rng_t),
+            prev_cfg=torch.full(
+                (len(seeds), self.scenario.n_cells, len(DELTA_KNOBS)),
+                float("nan"),
+                dtype=torch.float64,
+            ),
         )
 
     def step(
@@ -292,6 +300,15 @@ class SurrogateBackend:
         # 2. one scene batch, one graph
         steps = state.step.tolist()
         timing = sc.timing
+        now_cfg = torch.tensor(
+            np.stack(
+                [
+                    np.stack([np.asarray(getattr(c, k), float) for k in DELTA_KNOBS], -1)
+                    for c in configs
+                ]
+            )
+        )  # [B, C, 4]
+        delta = torch.nan_to_num(now_cfg - state.prev_cfg, nan=0.0)  # first step: no change
         scenes = SceneBatch(
             scenario=sc,
             configs=tuple(configs),
@@ -302,6 +319,7 @@ class SurrogateBackend:
                 [float(timing.load_factor(s)) for s in steps], dtype=torch.float64
             ),
             hour=torch.tensor([timing.hour_of_day(s) for s in steps], dtype=torch.float64),
+            config_delta=delta,
         )
         scenes.check_finite()
         graph = self.twin.graphs(scenes)
@@ -317,6 +335,7 @@ class SurrogateBackend:
             step=state.step + 1,
             rng_mobility=rng_m,
             rng_twin=torch.stack([g.get_state() for g in gens_t]),
+            prev_cfg=now_cfg,
         )
         m_size, c = self.n_members, sc.n_cells
         f32 = torch.float32

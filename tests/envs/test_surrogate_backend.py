@@ -218,3 +218,35 @@ def test_bad_checkpoint_errors(tiny_sc, tmp_path, monkeypatch):
     monkeypatch.setattr(sur, "default_checkpoint", lambda: None)
     with pytest.raises(ValueError, match=r"python -m rantwin\.bench\.default_twin"):
         make_backend("surrogate", tiny_sc)
+
+
+def test_twin_sees_the_config_change_since_the_last_step(tiny_sc, monkeypatch):
+    """Step 0: no change; a CIO change is seen once; holding it again is no change."""
+    import numpy as np
+
+    from rantwin.scenarios import CellConfig
+
+    be = make_backend("surrogate", tiny_sc, members=1)
+    seen = []
+    real = be.twin.graphs
+
+    def spy(scenes):
+        seen.append(scenes.delta().clone())
+        return real(scenes)
+
+    monkeypatch.setattr(be.twin, "graphs", spy)
+    base = CellConfig.default(tiny_sc)
+    cio = np.zeros(tiny_sc.n_cells)
+    cio[0] = 2.0
+    moved = base.replace(tiny_sc, cio_db=cio)
+    state = be.reset([1, 2])
+    state, _ = be.step(state, [base, base])
+    state, _ = be.step(state, [moved, base])
+    state, _ = be.step(state, [moved, base])
+    assert not seen[0].any()
+    assert float(seen[1][0, 0, 2]) == 2.0 and not seen[1][1].any()
+    assert not seen[2].any()
+    # a partial reset forgets the previous config of the reset element only
+    fresh = be.reset([3])
+    state = be.replace(state, [1], fresh)
+    assert torch.isnan(state.prev_cfg[1]).all() and not torch.isnan(state.prev_cfg[0]).any()

@@ -89,3 +89,41 @@ def test_batched_build_equals_scene_by_scene():
         kb = (b[0] * 10**6 + b[1]).argsort()
         assert torch.equal(a[:, ka], b[:, kb])
         torch.testing.assert_close(batched[et].edge_attr[ka], one_by_one[et].edge_attr[kb])
+
+
+def test_config_in_transition_features():
+    """The graph sees each knob's change since the previous super-step (zeros at step 0)."""
+    import numpy as np
+
+    from rantwin.scenarios import CellConfig, load_scenario
+    from rantwin.surrogate.features import SceneInputs, config_delta
+    from rantwin.surrogate.graph import CELL_FEATURES, GraphConfig, build_graph
+
+    sc = load_scenario("hex7-uma")
+    base = CellConfig.default(sc)
+    cio = np.zeros(sc.n_cells)
+    cio[3] = 3.0
+    moved = base.replace(sc, cio_db=cio)
+    d = config_delta(moved, base)
+    assert d.shape == (sc.n_cells, 4) and d[3, 2] == 3.0 and np.count_nonzero(d) == 1
+    assert not config_delta(moved, None).any()
+    rng = np.random.default_rng(0)
+    kw = dict(scenario=sc, ue_xy_m=rng.uniform(-300, 300, (30, 2)), ue_indoor=np.zeros(30, bool),
+              ue_speed_mps=np.ones(30), load_factor=0.5, hour=1.0)  # fmt: skip
+    col = CELL_FEATURES.index("d_cio")
+    held = build_graph(SceneInputs(config=moved, prev_config=moved, **kw), GraphConfig())
+    change = build_graph(SceneInputs(config=moved, prev_config=base, **kw), GraphConfig())
+    assert held["cell"].x[:, col].abs().sum() == 0
+    assert float(change["cell"].x[3, col]) == 0.5  # 3 dB / 6
+
+
+def test_dataset_graphs_carry_the_previous_steps_config(twin_graphs):
+    """load_graphs fills prev_config from the previous step of the same episode."""
+    from rantwin.surrogate.graph import CELL_FEATURES
+
+    cols = [CELL_FEATURES.index(f"d_{k}") for k in ("power", "tilt", "cio", "sleep")]
+    for g in twin_graphs:
+        step = int(g.scene[3])
+        moved = bool(g["cell"].x[:, cols].abs().sum() > 0)
+        # random actions change every step; the first step of an episode has no previous
+        assert moved == (step > 0), (step, moved)
