@@ -8,6 +8,7 @@ redone from their own seeds, and the result is identical to an uninterrupted run
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,6 +47,9 @@ class SimulateArgs:
         replicas: Episodes of a world replay episode 0's scene (same UE placement, mobility
             and configs) with independent shadowing, LOS, O2I, traffic and fading: the
             simulator's own spread, the floor against which the twin is graded.
+        start_hour: Hour of day of every world's step 0 (``"6.5"``), ``"random"`` (each world
+            draws one on a 15-minute grid from its own stream: data over the whole day), or
+            ``None`` (the scenario's own ``timing.start_hour``).
     """
 
     scenario: str | None
@@ -59,6 +63,7 @@ class SimulateArgs:
     resume: bool = False
     plots: bool = False
     replicas: bool = False
+    start_hour: str | None = None
 
     def manifest_config(self) -> dict:
         """What identifies the dataset's content (``resume``/``plots``/``out`` do not)."""
@@ -66,6 +71,8 @@ class SimulateArgs:
         d.pop("resume")
         d.pop("plots")
         d.pop("out")
+        if self.start_hour is None:
+            d.pop("start_hour")  # manifests written before the option existed still resume
         if self.scenario is not None and Path(self.scenario).is_file():
             d["scenario"] = str(Path(self.scenario).resolve())  # one spelling per file
         if self.actions not in ("static", "random", "random-hold"):
@@ -76,11 +83,23 @@ class SimulateArgs:
 
 
 def world_scenario(args: SimulateArgs, world: int) -> Scenario:
-    """The scenario of ``world``: the named one, or a random world of the family."""
+    """The scenario of ``world``: the named one, or a random world of the family.
+
+    With ``start_hour`` its step 0 is moved to that hour (drawn from the world's own stream
+    for ``"random"``, so the family's layouts do not change).
+    """
     if args.family is not None:
         rng = np.random.default_rng([args.seed, world, 0x57])
-        return sample_deployment(rng, args.family)
-    return load_scenario(args.scenario)
+        sc = sample_deployment(rng, args.family)
+    else:
+        sc = load_scenario(args.scenario)
+    if args.start_hour is None:
+        return sc
+    if args.start_hour == "random":
+        hour = float(np.random.default_rng([args.seed, world, 0x48]).integers(0, 96)) / 4.0
+    else:
+        hour = float(args.start_hour)
+    return dataclasses.replace(sc, timing=dataclasses.replace(sc.timing, start_hour=hour))
 
 
 def episode_seed(seed: int, world: int, episode: int) -> int:
@@ -105,6 +124,15 @@ def check(args: SimulateArgs) -> None:
         raise ValueError(f"--steps must be >= 1, got {args.steps}")
     if args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    if args.start_hour is not None and args.start_hour != "random":
+        try:
+            hour = float(args.start_hour)
+        except ValueError:
+            hour = float("nan")
+        if not 0.0 <= hour < 24.0:
+            raise ValueError(
+                f"--start-hour must be 'random' or an hour in [0, 24), got {args.start_hour!r}"
+            )
 
 
 def run_simulation(args: SimulateArgs, progress: bool = True) -> Path:
@@ -200,6 +228,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="episodes replay one scene (same UEs, paths, configs) with independent radio "
         "randomness: the simulator's own spread, for grading the twin",
     )
+    p.add_argument(
+        "--start-hour",
+        default=None,
+        help="hour of day at step 0 of every world, or 'random' (one per world on a 15-min "
+        "grid; default: the scenario's)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -218,6 +252,7 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         plots=args.plots,
         replicas=args.replicas,
+        start_hour=args.start_hour,
     )
     out = run_simulation(sa, progress=not args.no_progress)
     print(f"dataset written to {out}")

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from rantwin.cli.main import main
 from rantwin.datasets import open_dataset, validate_dataset
 
@@ -175,3 +177,22 @@ def test_replicas_share_the_scene(tmp_path, small_yaml):
     cl = np.asarray(ues["coupling_loss_db"])
     assert np.array_equal(x[ep == 0], x[ep == 1])
     assert not np.array_equal(cl[ep == 0], cl[ep == 1])
+
+
+def test_start_hour_moves_step_zero_without_changing_the_layouts():
+    from rantwin.cli.simulate import SimulateArgs, check, world_scenario
+
+    base = dict(scenario=None, family="uma-irregular", worlds=8, episodes=1, steps=2,
+                actions="static", seed=3, out="unused")  # fmt: skip
+    plain = [world_scenario(SimulateArgs(**base), w) for w in range(8)]
+    moved = [world_scenario(SimulateArgs(**base, start_hour="random"), w) for w in range(8)]
+    hours = [sc.timing.start_hour for sc in moved]
+    assert len(set(hours)) > 1 and all((h * 4) % 1 == 0 and 0 <= h < 24 for h in hours)
+    for a, b in zip(plain, moved, strict=True):
+        assert a.deployment == b.deployment and a.ues == b.ues  # same world, other hour
+    fixed = world_scenario(SimulateArgs(**base, start_hour="6.5"), 0)
+    assert fixed.timing.start_hour == 6.5
+    with pytest.raises(ValueError, match="--start-hour"):
+        check(SimulateArgs(**base, start_hour="noon"))
+    # a manifest without the option stays as before (old datasets still resume)
+    assert "start_hour" not in SimulateArgs(**base).manifest_config()
