@@ -181,16 +181,11 @@ def run_benchmark(
                 {k: tw.episode_means(k) for k in metrics},
                 {k: sim.episode_means(k) for k in metrics},
             )
-            if name != reference:
-                tw_gain = float(
-                    (tw.returns.mean(1) - evals["surrogate"][reference].returns.mean(1)).mean()
-                )
-                sim_gain = float(
-                    (sim.returns.mean(1) - evals["simulator"][reference].returns.mean(1)).mean()
-                )
-                twin_cmp = next(c for c in comparisons["surrogate"] if c.a == name)
-                if twin_cmp.significant and tw_gain > 0:  # a ratio of noise means nothing
-                    retention[name] = gain_retention(tw_gain, sim_gain)
+            if name != reference:  # gains = paired mean differences to the reference
+                tw_cmp = next(c for c in comparisons["surrogate"] if c.a == name)
+                sim_cmp = next(c for c in comparisons["simulator"] if c.a == name)
+                if tw_cmp.significant and tw_cmp.mean_diff > 0:  # a ratio of noise means nothing
+                    retention[name] = gain_retention(tw_cmp.mean_diff, sim_cmp.mean_diff)
     return Benchmark(evals, reference, comparisons, gaps, retention, margin)
 
 

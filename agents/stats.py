@@ -37,6 +37,8 @@ import numpy as np
 from scipy import stats as sps
 from statsmodels.stats.weightstats import ttost_paired
 
+from rantwin.envs.evaluate import cvar  # one CVaR for the project; re-exported here
+
 __all__ = [
     "GapRow",
     "PairedComparison",
@@ -489,30 +491,3 @@ def gain_retention(twin_gain: float, sim_gain: float) -> float:
 # --------------------------------------------------------------------------------------------
 # tail risk
 # --------------------------------------------------------------------------------------------
-
-
-def cvar(x: Any, alpha: float = 0.1, higher_is_better: bool = True) -> float:
-    """Conditional value at risk: the mean of the worst ``alpha`` fraction of the samples.
-
-    The worst ``k = ceil(alpha * N)`` samples (at least one) are averaged: the lowest if
-    ``higher_is_better`` (returns, throughput), the highest otherwise (latency, drops).
-
-    **Input:**
-        x: any shape, float, flattened (e.g. ``[E]`` episode returns or ``[E, M]``).
-        alpha: tail fraction in (0, 1].
-        higher_is_better: which tail is the bad one.
-
-    **Output:** ``float`` in the units of ``x``.
-
-    Raises:
-        ValueError: if ``x`` is empty or non-finite, or ``alpha`` is outside (0, 1].
-    """
-    a = _finite_array(x, "x").ravel()
-    if a.size == 0:
-        raise ValueError("x is empty: cvar needs at least one sample")
-    if not (0.0 < alpha <= 1.0):
-        raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
-    k = max(1, math.ceil(alpha * a.size - 1e-9))  # guard 0.1 * 30 = 3.0000000000000004
-    s = np.sort(a)
-    worst = s[:k] if higher_is_better else s[-k:]
-    return float(worst.mean())

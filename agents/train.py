@@ -39,7 +39,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,6 @@ class TrainConfig:
     eval_seed: int = 1_000_000
     torch_threads: int | None = None
     sb3_defaults: bool = False
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.algo not in ALGOS:
@@ -235,23 +234,30 @@ class _Recorder(BaseCallback):
 
     def save(self, **extra: Any) -> None:
         """Write the policy and the curve (atomic)."""
+        self.save_policy(**extra)
+        self.save_curve()
+
+    def save_policy(self, **extra: Any) -> None:
+        """Write ``policy.safetensors`` + ``policy.json`` (atomic)."""
         agents = self.config.policy == "cell-agents"
-        steps = self.num_timesteps // (self.actions.shape[0] if agents else 1)
         save_policy(
             self.model.policy,
             self.out,
             algo=self.config.algo,
             actions=self.actions,
-            extra={"timesteps": int(steps), "seed": self.config.seed, **extra},
+            extra={"timesteps": self.env_steps(), "seed": self.config.seed, **extra},
             n_neighbours=self.config.n_neighbours if agents else None,
         )
+
+    def save_curve(self) -> None:
+        """Write ``curve.json`` (atomic)."""
         tmp = self.out / "curve.json.tmp"
         tmp.write_text(json.dumps(self.curve) + "\n")
         os.replace(tmp, self.out / "curve.json")
 
     def evaluate(self) -> None:
-        """Held-out evaluation of the current deterministic policy, then save."""
-        self.save()
+        """Held-out evaluation of the policy as saved (deterministic), then the curve."""
+        self.save_policy()
         policy = load_policy(self.out, self.actions, name=self.config.algo)
         kw: dict[str, Any] = {"episodes": self.config.eval_episodes, "seed": self.config.eval_seed}
         if not self.curve["eval_reference"]:  # the static config on the same held-out seeds
@@ -265,10 +271,10 @@ class _Recorder(BaseCallback):
         self.curve["eval_returns"].append([float(v) for v in r])
         self.logger.record("eval/mean_return", float(r.mean()))
         self.logger.record("eval/std_return", float(r.std()))
-        self.save()
+        self.save_curve()
 
 
-def _build_model(config: TrainConfig, venv: Any, actions: Any, out: Path) -> BaseAlgorithm:
+def _build_model(config: TrainConfig, venv: Any, actions: Any) -> BaseAlgorithm:
     n_cells, n_knobs = actions.shape
     n_features = venv.observation_space.shape[0] // n_cells
     kwargs: dict[str, Any] = {"seed": config.seed, "verbose": 0, "device": "cpu"}
@@ -342,7 +348,7 @@ def train(config: TrainConfig, out: str | os.PathLike[str], progress: bool = Tru
     per_env = actions.shape[0] if config.policy == "cell-agents" else 1
     venv = VecMonitor(base)
     venv.seed(config.seed)
-    model = _build_model(config, venv, actions, out_dir)
+    model = _build_model(config, venv, actions)
     model.set_logger(
         Logger(
             str(out_dir),

@@ -46,7 +46,8 @@ def run_row(policy: str, n_envs: int, rollouts: int, scenario: str) -> dict:
     )
     with tempfile.TemporaryDirectory() as tmp:
         res = train(cfg, tmp, progress=False)
-        rows = list(csv.DictReader(open(Path(tmp) / "progress.csv")))
+        with open(Path(tmp) / "progress.csv") as f:
+            rows = list(csv.DictReader(f))
     fps = [float(r["time/fps"]) for r in rows if r.get("time/fps")]
     return {
         "policy": policy,

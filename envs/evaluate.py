@@ -11,6 +11,7 @@ coverage holes, handover rate).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ import numpy as np
 from .env import RanControlEnv
 from .reward import TERMS
 
-__all__ = ["EvalResult", "Summary", "evaluate", "summarise"]
+__all__ = ["EvalResult", "Summary", "cvar", "evaluate", "summarise"]
 
 #: Metrics where higher is better (their CVaR is over the lowest samples).
 HIGHER_IS_BETTER = {"return": True, "mean_ue_throughput_mbps": True, "reward_throughput": True}
@@ -42,11 +43,32 @@ class Summary:
         return dict(self.__dict__)
 
 
+def cvar(x: Any, alpha: float = 0.1, higher_is_better: bool = True) -> float:
+    """Conditional value at risk: the mean of the worst ``alpha`` fraction of the samples.
+
+    The worst ``k = ceil(alpha · N)`` samples (at least one) are averaged: the lowest if
+    ``higher_is_better`` (returns, throughput), the highest otherwise (energy, holes).
+
+    **Input:** ``x`` any shape (flattened), ``alpha`` in (0, 1]. **Output:** ``float``.
+
+    Raises:
+        ValueError: ``x`` empty or non-finite, or ``alpha`` outside (0, 1].
+    """
+    a = np.asarray(x, dtype=np.float64).ravel()
+    if a.size == 0:
+        raise ValueError("x is empty: cvar needs at least one sample")
+    if not np.isfinite(a).all():
+        raise ValueError(f"x must hold finite values, got {int((~np.isfinite(a)).sum())} NaN/inf")
+    if not (0.0 < alpha <= 1.0):
+        raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
+    k = max(1, math.ceil(alpha * a.size - 1e-9))  # guard 0.1 * 30 = 3.0000000000000004
+    s = np.sort(a)
+    return float((s[:k] if higher_is_better else s[-k:]).mean())
+
+
 def summarise(x: np.ndarray, higher_is_better: bool = True) -> Summary:
     """Mean, std, p10/p50/p90 and CVaR 10 % of samples ``x`` (any shape, flattened)."""
-    v = np.sort(np.asarray(x, dtype=np.float64).reshape(-1))
-    k = max(1, int(np.floor(0.1 * v.size)))
-    tail = v[:k] if higher_is_better else v[-k:]
+    v = np.asarray(x, dtype=np.float64).reshape(-1)
     p10, p50, p90 = np.percentile(v, [10, 50, 90])
     return Summary(
         mean=float(v.mean()),
@@ -54,7 +76,7 @@ def summarise(x: np.ndarray, higher_is_better: bool = True) -> Summary:
         p10=float(p10),
         p50=float(p50),
         p90=float(p90),
-        cvar10=float(tail.mean()),
+        cvar10=cvar(v, 0.1, higher_is_better),
     )
 
 
