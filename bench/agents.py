@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 
 from rantwin.agents.train import TrainConfig, train
+from rantwin.allocator import tune_allocator
 
 MOBILE_ENV_FPS = 189.0
 
@@ -73,9 +74,11 @@ def main() -> None:
     )
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
+    tuned = tune_allocator()  # before any backend, so both run with the same allocator
     torch.set_num_threads(args.threads)
     envs = {"single-agent": args.n_envs, "cell-agents": args.agent_envs}
     rows = [run_row(m, envs[m], args.rollouts, args.scenario) for m in args.modes]
+    print(f"allocator tuned: {tuned} (rantwin.allocator; RANTWIN_MALLOC=system to compare)")
     print("| mode | twin envs | SB3 envs | SB3 fps | env steps/s | × 189 fps |")
     print("|---|---|---|---|---|---|")
     for r in rows:

@@ -25,6 +25,7 @@ import time
 import numpy as np
 import torch
 
+from rantwin.allocator import tune_allocator
 from rantwin.envs import RanControlEnv, RanControlVectorEnv
 
 ROWS = (
@@ -100,6 +101,7 @@ def main() -> None:
     )
     ap.add_argument("--json", help="write the summary here too")
     args = ap.parse_args()
+    tuned = tune_allocator()  # before any backend, so both run with the same allocator
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     from rantwin.envs.backends.surrogate import default_checkpoint
@@ -107,6 +109,7 @@ def main() -> None:
     ckpt = args.checkpoint or default_checkpoint()
     out: dict[str, object] = {
         "torch_threads": torch.get_num_threads(),
+        "allocator_tuned": tuned,
         "checkpoint": None if ckpt is None else str(ckpt),
     }
     for name in ("hex7-uma", "hex19-uma"):

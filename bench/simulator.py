@@ -23,6 +23,7 @@ import time
 import numpy as np
 import torch
 
+from rantwin.allocator import tune_allocator
 from rantwin.simulator import Simulator
 
 
@@ -63,7 +64,8 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="print a cProfile of hex7-uma")
     ap.add_argument("--json", help="write the summary here too")
     args = ap.parse_args()
-    out = {"torch_threads": torch.get_num_threads()}
+    tuned = tune_allocator()  # before any backend, so both run with the same allocator
+    out = {"torch_threads": torch.get_num_threads(), "allocator_tuned": tuned}
     h7 = bench_scenario("hex7-uma", args.steps)
     h19 = bench_scenario("hex19-uma", max(2, args.steps // 2))
     out["hex7-uma"], out["hex19-uma"] = h7, h19

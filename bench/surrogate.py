@@ -17,6 +17,7 @@ import time
 import numpy as np
 import torch
 
+from rantwin.allocator import tune_allocator
 from rantwin.scenarios import CellConfig, load_scenario
 from rantwin.scenarios.mobility import PopulationSampler
 from rantwin.simulator import Simulator
@@ -55,9 +56,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads")
     ap.add_argument("--repeats", type=int, default=5, help="timed repetitions (median)")
     args = ap.parse_args()
+    tuned = tune_allocator()  # before any backend, so both run with the same allocator
     torch.set_num_threads(args.threads)
     twin = Twin.load(args.checkpoint)
-    out: dict = {"threads": args.threads}
+    out: dict = {"threads": args.threads, "allocator_tuned": tuned}
     sim = Simulator("hex7-uma")
     cfg = sim.default_config()
     state, _ = sim.step(sim.reset(0), cfg)

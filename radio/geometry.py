@@ -161,7 +161,8 @@ def link_geometry(
         images = cell_xy.unsqueeze(-2) + offs  # [n_cells, n_wrap, 2]
         delta_all = ue.unsqueeze(-3) - images.unsqueeze(-2)  # [..., n_cells, n_wrap, n_ues, 2]
         d2_all = (delta_all.detach() ** 2).sum(-1)  # [..., n_cells, n_wrap, n_ues]
-        best = d2_all.argmin(dim=-2, keepdim=True)  # [..., n_cells, 1, n_ues]
+        # min(dim).indices: a reduction over a middle dim is several times faster than argmin
+        best = d2_all.min(dim=-2, keepdim=True).indices  # [..., n_cells, 1, n_ues]
         idx = best.unsqueeze(-1).expand(*best.shape, 2)  # [..., n_cells, 1, n_ues, 2]
         delta = torch.gather(delta_all, -3, idx).squeeze(-3)  # [..., n_cells, n_ues, 2]
     assert delta.shape[-2] == ue_xy.shape[-2] and delta.shape[-3] == n_cells

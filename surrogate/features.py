@@ -211,33 +211,46 @@ class PhiLinks:
 
 
 def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
-    """Compute the Φ link tables of a batch of scenes (float64 inside, float32 out)."""
+    """Compute the Φ link tables of a batch of scenes, in float32.
+
+    float32 carries dB quantities to ~1e-5 dB and linear powers down to 1e-38 mW, far below
+    thermal noise per PRB (~1e-14 mW), and is about twice as fast as float64 on the
+    ``[B, n_cells, n_ues]`` tables that dominate graph building.
+    """
+    f = torch.float32
     prop = st.scenario.propagation
     b, n_ues = scenes.size, scenes.n_ues
-    h_ue = torch.full((b, n_ues), prop.ue_height_m, dtype=torch.float64)  # [B, U]
+    h_ue = torch.full((b, n_ues), prop.ue_height_m, dtype=f)  # [B, U]
     site_geo = geometry.link_geometry(
-        scenes.ue_xy_m, h_ue, st.site_xy_m, st.site_h_m, 0.0, st.wrap
+        scenes.ue_xy_m.to(f),
+        h_ue,
+        st.site_xy_m.to(f),
+        st.site_h_m.to(f),
+        0.0,
+        None if st.wrap is None else st.wrap.to(f),
     )  # [B, n_sites, U]: sectors share their site's position (a third of the work)
-    geo = geometry.expand_to_cells(site_geo, st.site, st.azimuth_deg)  # [B, C, U]
-    tilt = scenes.knob("tilt_deg")  # [B, C]
+    geo = geometry.expand_to_cells(site_geo, st.site, st.azimuth_deg.to(f))  # [B, C, U]
+    tilt = scenes.knob("tilt_deg").to(f)  # [B, C]
     p_los = pathloss.los_probability(prop.model, geo.distance_2d_m, h_ue[:, None, :])
     gain = phi.mean_coupling_gain_db(
-        geo, prop.model, st.carrier_ghz, st.cell_h_m, h_ue, tilt, st.n_vertical, p_los
+        geo, prop.model, st.carrier_ghz.to(f), st.cell_h_m.to(f), h_ue, tilt, st.n_vertical, p_los
     )  # [B, C, U]
-    gain = gain - scenes.ue_indoor[:, None, :].double() * st.o2i_mean_db[None, :, None]
-    tx = st.tx_nominal_dbm + scenes.knob("power_offset_db")  # [B, C]
-    rsrp = rsrp_dbm(tx[..., None], st.n_prb[:, None], gain)  # [B, C, U]
+    gain = gain - scenes.ue_indoor[:, None, :].to(f) * st.o2i_mean_db.to(f)[None, :, None]
+    tx = (st.tx_nominal_dbm + scenes.knob("power_offset_db")).to(f)  # [B, C]
+    n_prb = st.n_prb.to(f)  # [C]
+    rsrp = rsrp_dbm(tx[..., None], n_prb[:, None], gain)  # [B, C, U]
     awake = ~scenes.knob("sleep")  # [B, C]
-    cio = scenes.knob("cio_db")  # [B, C]
+    cio = scenes.knob("cio_db").to(f)  # [B, C]
     score = torch.where(awake[..., None], rsrp + cio[..., None], torch.full_like(rsrp, -torch.inf))
     serving = score.argmax(1)  # [B, U]
-    rx_mw = 10 ** (((tx - 10 * torch.log10(st.n_prb))[..., None] + gain) / 10)  # [B, C, U]
+    rx_mw = 10 ** (((tx - 10 * torch.log10(n_prb))[..., None] + gain) / 10)  # [B, C, U]
     # cell c shares the carrier of UE u's serving cell
     cochannel = st.cochannel_cells[:, serving].permute(1, 0, 2)  # [B, C, U]
     s = torch.gather(rx_mw, 1, serving[:, None, :])[:, 0]  # [B, U]
-    i = (rx_mw * (cochannel & awake[..., None])).sum(1) - s
+    # sum over cells as a matmul: a reduction over the middle dim is several times slower
+    ones = torch.ones(1, rx_mw.shape[1], dtype=f)  # [1, C]
+    i = (ones @ (rx_mw * (cochannel & awake[..., None])))[:, 0] - s  # [B, U]
     sinr = 10 * torch.log10(s / (i.clamp_min(0) + st.noise_prb_mw))
-    f = torch.float32
     return PhiLinks(
         rsrp_dbm=rsrp.to(f),
         p_los=p_los.to(f),
