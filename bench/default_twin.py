@@ -14,7 +14,8 @@
 
 Every step resumes: rerunning after an interruption reuses finished datasets. The bundled
 checkpoint was built with the defaults (30 worlds per family, 15-minute training cap) in
-5.1 minutes on 2 idle CPU cores (data 2.6 min; training stopped early after 22 epochs).
+7.5 minutes on 2 CPU cores shared with another training job (data 3.6 min; training stopped
+early after 22 epochs; grading the rest). The previous build took 5.1 minutes on idle cores.
 """
 
 from __future__ import annotations

@@ -6,7 +6,10 @@ normalised relative to Φ (see :mod:`.model`):
 - ``data["ue"].y``: ``[n_ues, 3]`` = ((RSRP − Φ RSRP)/10, (SINR − Φ SINR)/10, log1p(thr)/2),
   ``y_mask`` marks throughput of inactive UEs as not applicable;
 - ``data["cell"].y``: ``[n_cells, 2]`` = (PRB utilisation, log1p(thr)/3), masked for sleeping
-  cells (they are 0 by construction);
+  cells and for cells none of whose Φ-served UEs is active (both 0 by construction: in the
+  simulator's data PRB utilisation and cell throughput are 0 exactly when no served UE is
+  active, and the twin's sampler imposes that from its own UE activity draws, so the cell
+  heads learn the load *given* that some UE is active);
 - ``data["ue"].active``, ``data["ue"].handovers``, ``data["cell"].handovers_out``: events.
 """
 
@@ -103,7 +106,9 @@ def attach_targets(data: HeteroData, raw: dict[str, np.ndarray]) -> HeteroData:
          / s["cell_log_thr"]],
         -1,
     )  # fmt: skip
-    cell.y_mask = awake[:, None].expand(-1, 2).clone()
+    # cells whose Φ-served UEs are all idle carry no load: the sampler zeroes them (twin.py)
+    n_active = torch.zeros(cell.num_nodes).index_add_(0, ue.phi_serving, active.float())  # [C]
+    cell.y_mask = (awake & (n_active > 0))[:, None].expand(-1, 2).clone()
     cell.handovers_out = torch.tensor(raw["cell_handovers_out"], dtype=torch.float32)
     return data
 

@@ -196,9 +196,17 @@ class Twin:
         cell = batch["cell"]
         # bounded draws: log1p(thr) <= 7 (1.1 Gbit/s per UE), <= 9 per cell (8 Gbit/s)
         thr = torch.expm1((u_draw[..., 2] * s["ue_log_thr"]).clamp(0, 7)) * active
+        # a cell carries load only if awake and some UE it serves (Φ serving) is active in
+        # this draw: the simulator's PRB utilisation and cell throughput are 0 exactly when
+        # no served UE is active, and the cell heads are trained given an active UE (data.py)
+        ue_cell = _cell_offsets(cell_b)[ue_b] + ue.phi_serving  # [n_ues] global cell index
+        n_active = torch.zeros(active.shape[0], cell_b.numel()).index_add_(
+            1, ue_cell, active.float()
+        )  # [S, n_cells]
+        loaded = cell.awake & (n_active > 0)  # [S, n_cells]
+        prb = c_draw[..., 0].clamp(0, 1) * loaded
+        cell_thr = torch.expm1((c_draw[..., 1] * s["cell_log_thr"]).clamp(0, 9)) * loaded
         awake = cell.awake  # [n_cells]
-        prb = c_draw[..., 0].clamp(0, 1) * awake
-        cell_thr = torch.expm1((c_draw[..., 1] * s["cell_log_thr"]).clamp(0, 9)) * awake
         tx = cell.x[:, 0] * 10 + 40  # CELL_FEATURES[0] = (P_tx − 40) / 10
         small = cell.x[:, 8] > 0.5
         energy = cell_power_w(prb, tx.expand_as(prb), awake.expand_as(prb), small)
@@ -234,6 +242,15 @@ class Twin:
             ue_tti_sinr_db=tti_sinr,
             ue_tti_throughput_mbps=tti_thr,
         )
+
+
+def _cell_offsets(cell_b: torch.Tensor) -> torch.Tensor:
+    """Index of each scene's first cell. **Input:** ``cell_b [n_cells]`` (sorted scene ids).
+
+    **Output:** ``[n_scenes]`` long.
+    """
+    counts = torch.bincount(cell_b)  # [n_scenes]
+    return torch.cumsum(counts, 0) - counts
 
 
 def _per_scene_draws(

@@ -68,6 +68,28 @@ def test_sleeping_cells_sample_no_traffic_and_sleep_power(trained, twin_graphs):
     assert (s.cell_prb_util[:, 0] == 0).all() and (s.cell_throughput_mbps[:, 0] == 0).all()
 
 
+def test_cells_carry_load_only_with_an_active_served_ue(trained, twin_graphs):
+    """PRB utilisation and cell throughput are 0 exactly when no Φ-served UE is active."""
+    res, _, _ = trained
+    twin = Twin(res.model, GraphConfig(), {})
+    graphs = twin_graphs[:3]
+    s = twin.sample(graphs, 16, torch.Generator().manual_seed(1))
+    offsets = torch.bincount(s.cell_scene).cumsum(0) - torch.bincount(s.cell_scene)
+    ue_cell = offsets[s.ue_scene] + s.ue_serving  # [n_ues]
+    n_active = torch.zeros(16, s.cell_scene.numel()).index_add_(1, ue_cell, s.ue_active.float())
+    idle = n_active == 0  # [S, n_cells]
+    assert idle.any() and (~idle).any()  # both cases occur in this sample
+    assert (s.cell_prb_util[idle] == 0).all() and (s.cell_throughput_mbps[idle] == 0).all()
+    awake = torch.cat([g["cell"].awake for g in graphs])  # [n_cells]
+    assert (s.cell_prb_util[~idle & awake] > 0).float().mean() > 0.5
+    # training masks the same cells: their load is not a target of the cell heads
+    g = twin_graphs[0]
+    served = torch.zeros(g["cell"].num_nodes).index_add_(
+        0, g["ue"].phi_serving, g["ue"].active.float()
+    )
+    assert torch.equal(g["cell"].y_mask[:, 0], g["cell"].awake & (served > 0))
+
+
 def test_extrapolation_warning_names_the_feature(trained):
     from rantwin.scenarios import CellConfig
     from rantwin.surrogate.features import SceneInputs
