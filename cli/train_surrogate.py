@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rantwin.surrogate.pipeline import train_from_datasets, with_overrides
+from rantwin.surrogate.pipeline import add_slow_state, train_from_datasets, with_overrides
 from rantwin.surrogate.presets import DEFAULT_PRESET, PRESETS, get_preset
 
 
@@ -35,12 +35,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--delta", type=float, help="weight of the physics loss (joint phase)")
     p.add_argument("--max-minutes", type=float, help="wall-clock budget")
     p.add_argument("--seed", type=int, help="seed of weights, shuffling and latent noise")
+    p.add_argument(
+        "--from",
+        dest="from_ckpt",
+        metavar="CKPT",
+        help="keep this trained twin and only fit its slow state (UE draws that persist "
+        "across super-steps) on --data, selected on --val-data; writes --out",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Train and report."""
+    if args.from_ckpt:
+        metrics, out = add_slow_state(
+            args.from_ckpt, args.data, args.val_data or [], args.out, not args.no_progress
+        )
+        rho = ", ".join(f"{k[9:]} {v:.2f}" for k, v in metrics.items() if k.startswith("mean_rho"))
+        print(f"twin with slow state written to {out}: mean ρ {rho}")
+        return 0
     model_cfg, train_cfg = get_preset(args.preset)
     model_cfg = with_overrides(model_cfg, latent_dim=args.latent_dim, conv=args.conv)
     train_cfg = with_overrides(

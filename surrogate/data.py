@@ -26,6 +26,7 @@ from torch_geometric.data import HeteroData
 from tqdm import tqdm
 
 from rantwin.datasets import open_dataset
+from rantwin.radio.pathloss import decorrelation_distance_m
 from rantwin.scenarios import CellConfig, Scenario, scenario_from_dict
 
 from .features import SceneInputs
@@ -183,6 +184,9 @@ def load_graphs(
             g = attach_targets(build_graph(inp, graph_cfg), raw)
             attach_tti(g, tg.get(key), raw["ue_sinr_db"])
             g.scene = torch.tensor([di, w, int(cells["episode"][ci[0]]), int(cells["step"][ci[0]])])
+            # for the slow state (.slow): where each UE is, and the shadowing d_corr
+            g["ue"].xy_m = torch.tensor(inp.ue_xy_m, dtype=torch.float32)  # [n_ues, 2]
+            g.d_corr_m = decorrelation_distance_m(worlds[w].propagation.model)
             graphs.append(g)
     return graphs
 

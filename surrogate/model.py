@@ -34,6 +34,7 @@ from .graph import (
     UE_FEATURES,
 )
 from .quantiles import QuantileHead
+from .slow import SlowHead
 from .ssm import TtiHead
 
 UE_KPIS = ("rsrp_res", "sinr_res", "log_thr")
@@ -51,6 +52,7 @@ class TwinConfig:
     latent_dim: int = 0  # 0 = v0; > 0 = v0.5 (CVAE)
     free_bits: float = 0.1  # nats per latent dimension
     beta: float = 1.0
+    slow: bool = False  # v1 slow timescale: a per-UE state across super-steps (.slow)
 
     def __post_init__(self) -> None:
         if self.conv not in ("transformer", "hgt"):
@@ -131,6 +133,8 @@ class TwinModel(nn.Module):
         self.ue_event = nn.Sequential(nn.Linear(h + z, h), nn.SiLU(), nn.Linear(h, 2))
         self.cell_event = nn.Sequential(nn.Linear(h + z, h), nn.SiLU(), nn.Linear(h, 1))
         self.tti_head = TtiHead(h)  # fast timescale reads the UE embedding (not z)
+        if cfg.slow:
+            self.slow_head = SlowHead(h)  # slow timescale: ρ per UE of the state recurrence
 
     def reset_parameters(self) -> None:
         """Re-initialise every sub-module that can be."""

@@ -13,10 +13,11 @@ from typing import Any
 import torch
 from torch_geometric.data import HeteroData
 
-from .checkpoint import save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 from .data import TARGET_SCALE, load_graphs
 from .graph import GraphConfig
-from .model import TwinConfig
+from .model import TwinConfig, TwinModel
+from .slow import fit_slow_head
 from .train import TrainConfig, TrainResult, train_config_dict, train_twin
 
 
@@ -72,6 +73,10 @@ def train_from_datasets(
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     result = train_twin(train, val, model_cfg, train_cfg, out_dir / "metrics.csv", progress)
+    slow_metrics = None
+    if model_cfg.slow:  # v1 slow timescale: fitted on the trained, frozen backbone
+        slow_metrics = fit_slow_head(result.model, train, val, progress=progress)
+        result.model.eval()
     extra: dict[str, Any] = {
         "preset": preset,
         "train": train_config_dict(train_cfg),
@@ -90,9 +95,42 @@ def train_from_datasets(
             "seconds": round(time.monotonic() - t0, 1),
         },
     }
+    if slow_metrics is not None:
+        extra["slow"] = slow_metrics
     save_checkpoint(out_dir, result.model, graph_cfg, extra)
     (out_dir / "history.json").write_text(json.dumps(result.history, indent=1))
     return result, out_dir
+
+
+def add_slow_state(
+    ckpt: str | os.PathLike[str],
+    data: list[str],
+    val_data: list[str],
+    out: str | os.PathLike[str],
+    progress: bool = True,
+) -> tuple[dict[str, float], Path]:
+    """Give a trained twin the slow timescale: fit its :class:`.slow.SlowHead` and save.
+
+    The backbone and every other head keep their weights (the slow head reads them frozen);
+    the checkpoint's metadata is kept and gains ``"slow"`` (held-out copula NLL, mean ρ).
+    """
+    if not data or not val_data:
+        raise ValueError("--data and --val-data: the slow state is fitted on training data "
+                         "and selected on held-out data; give both")  # fmt: skip
+    old, graph_cfg, meta = load_checkpoint(ckpt)
+    model = TwinModel(replace(old.cfg, slow=True))
+    missing, unexpected = model.load_state_dict(old.state_dict(), strict=False)
+    if unexpected or any(not k.startswith("slow_head.") for k in missing):
+        raise ValueError(f"{ckpt}: weights do not fit (missing {missing}, unexpected {unexpected})")
+    train = load_graphs(data, graph_cfg, progress)
+    val = load_graphs(val_data, graph_cfg, progress)
+    metrics = fit_slow_head(model.eval(), train, val, progress=progress)
+    extra = {k: v for k, v in meta.items() if k not in ("format", "format_version", "model",
+                                                       "graph", "features")}  # fmt: skip
+    extra["slow"] = {**metrics, "data": [str(p) for p in data],
+                     "val_data": [str(p) for p in val_data]}  # fmt: skip
+    out_dir = save_checkpoint(out, model.eval(), graph_cfg, extra)
+    return metrics, out_dir
 
 
 def with_overrides(cfg, **kw):

@@ -12,9 +12,10 @@ PRESETS: dict[str, tuple[TwinConfig, TrainConfig, str]] = {
         "hetero-GNN + quantile/event heads, no scene latent",
     ),
     "v05": (
-        TwinConfig(latent_dim=8),
+        TwinConfig(latent_dim=8, slow=True),
         TrainConfig(epochs=80, patience=12),
-        "v0 + scene latent z (CVAE, free bits): couples the nodes of a scene",
+        "v0 + scene latent z (CVAE, free bits): couples the nodes of a scene; + the slow "
+        "state (UE draws persist across super-steps, fitted after the backbone)",
     ),
     "hgt": (
         TwinConfig(latent_dim=8, conv="hgt"),

@@ -30,6 +30,7 @@ from .graph import GraphConfig, build_batch, build_graph
 from .model import TwinModel
 from .quantiles import quantile_at
 from .quantiles import sample as sample_quantiles
+from .slow import SlowState, advance, motion_features
 from .ssm import sample_tti
 
 
@@ -51,6 +52,7 @@ class TwinSample:
     cell_scene: torch.Tensor  # [n_cells] long
     ue_tti_sinr_db: torch.Tensor | None = None  # [n_samples, n_ttis, n_ues] (n_ttis > 0)
     ue_tti_throughput_mbps: torch.Tensor | None = None  # [n_samples, n_ttis, n_ues]
+    ue_slow_score: torch.Tensor | None = None  # [n_samples, n_ues, 3] slow state s_k (.slow)
 
 
 class Twin:
@@ -122,6 +124,7 @@ class Twin:
         n_samples: int,
         generator: torch.Generator | Sequence[torch.Generator] | None = None,
         n_ttis: int = 0,
+        slow: SlowState | None = None,
     ) -> TwinSample:
         """Draw ``n_samples`` joint samples of every scene's KPIs.
 
@@ -136,6 +139,11 @@ class Twin:
             n_ttis: If > 0, also draw per-TTI SINR and throughput of every UE over that many
                 TTIs from the fast-timescale recurrence (:mod:`.ssm`), drawn after all
                 other draws.
+            slow: The slow state of the previous super-step of the same scenes and members
+                (``TwinSample.ue_slow_score`` of that step, the distance every UE moved and
+                its decorrelation distance), for twins with a slow head (``cfg.slow``):
+                then the UE draws persist in time (:mod:`.slow`). ``None`` at an episode's
+                first step, or to draw every step afresh. It consumes no random numbers.
         """
         if n_samples < 1:
             raise ValueError(f"n_samples must be >= 1, got {n_samples}")
@@ -183,15 +191,22 @@ class Twin:
         ue_rate = torch.stack([o.ue_ho_log_rate for o in outs]).exp()
         cell_rate = torch.stack([o.cell_ho_log_rate for o in outs]).exp()
         if gens is None:
-            u_draw = sample_quantiles(ue_q, 1, one)[0]  # [S, n_ues, 3]
+            u_ue = torch.rand((1, *ue_q.shape[:-1]), generator=one, dtype=ue_q.dtype)[0]
+            u_ue = u_ue.clamp(1e-6, 1 - 1e-6)  # [S, n_ues, 3] as quantiles.sample draws them
             c_draw = sample_quantiles(cell_q, 1, one)[0]  # [S, n_cells, 2]
             active = torch.rand(p_active.shape, generator=one) < p_active
             ue_ho = torch.poisson(ue_rate, generator=one)
             cell_ho = torch.poisson(cell_rate, generator=one)
         else:
-            u_draw, c_draw, active, ue_ho, cell_ho = _per_scene_draws(
+            u_ue, c_draw, active, ue_ho, cell_ho = _per_scene_draws(
                 gens, ue_n, cell_n, ue_q, cell_q, p_active, ue_rate, cell_rate
             )
+        # slow timescale: the UE levels follow the state recurrence of .slow
+        rho = None
+        if slow is not None and m.cfg.slow:
+            rho = m.slow_head(x["ue"], motion_features(slow.moved_m, slow.d_corr_m))  # [n, 3]
+        u_ue, slow_score = advance(u_ue, slow if rho is not None else None, rho)
+        u_draw = quantile_at(ue_q, u_ue)  # [S, n_ues, 3]
         ue = batch["ue"]
         cell = batch["cell"]
         # bounded draws: log1p(thr) <= 7 (1.1 Gbit/s per UE), <= 9 per cell (8 Gbit/s)
@@ -241,6 +256,7 @@ class Twin:
             cell_scene=cell_b,
             ue_tti_sinr_db=tti_sinr,
             ue_tti_throughput_mbps=tti_thr,
+            ue_slow_score=slow_score,
         )
 
 
@@ -268,8 +284,9 @@ def _per_scene_draws(
     Per scene, in this order: UE quantile uniforms ``[S, n_b, 3]``, cell quantile uniforms
     ``[S, c_b, 2]``, activity uniforms ``[S, n_b]``, UE then cell handover Poisson draws.
 
-    **Output:** ``u_draw [S, n_ues, 3]``, ``c_draw [S, n_cells, 2]``, ``active [S, n_ues]``
-    bool, ``ue_ho [S, n_ues]``, ``cell_ho [S, n_cells]``.
+    **Output:** ``u_ue [S, n_ues, 3]`` (the UE levels, for the slow recurrence),
+    ``c_draw [S, n_cells, 2]``, ``active [S, n_ues]`` bool, ``ue_ho [S, n_ues]``,
+    ``cell_ho [S, n_cells]``.
     """
     n_s = ue_q.shape[0]
     u_ue, u_cell, u_act, ue_ho, cell_ho = [], [], [], [], []
@@ -283,10 +300,10 @@ def _per_scene_draws(
         cell_ho.append(torch.poisson(cell_rate[:, c0 : c0 + nc], generator=g))
         u0, c0 = u0 + nu, c0 + nc
     lo, hi = 1e-6, 1 - 1e-6  # as quantiles.sample
-    u_draw = quantile_at(ue_q, torch.cat(u_ue, 1).clamp(lo, hi))  # [S, n_ues, 3]
+    u_levels = torch.cat(u_ue, 1).clamp(lo, hi)  # [S, n_ues, 3]
     c_draw = quantile_at(cell_q, torch.cat(u_cell, 1).clamp(lo, hi))  # [S, n_cells, 2]
     active = torch.cat(u_act, 1) < p_active  # [S, n_ues]
-    return u_draw, c_draw, active, torch.cat(ue_ho, 1), torch.cat(cell_ho, 1)
+    return u_levels, c_draw, active, torch.cat(ue_ho, 1), torch.cat(cell_ho, 1)
 
 
 def time_sampling(twin: Twin, graphs: list[HeteroData], n_samples: int, repeats: int = 3) -> float:

@@ -48,10 +48,12 @@ import numpy as np
 import torch
 
 from rantwin.datasets.schema import UES
+from rantwin.radio.pathloss import decorrelation_distance_m
 from rantwin.scenarios import CellConfig, Scenario, load_scenario
 from rantwin.scenarios.mobility import PopulationSampler, ServiceArea
 from rantwin.simulator.rng import spawn_generators
 from rantwin.surrogate.features import DELTA_KNOBS, SceneBatch
+from rantwin.surrogate.slow import SlowState
 from rantwin.surrogate.twin import Twin
 
 from ..types import KpiSample, config_tensors
@@ -116,6 +118,8 @@ class SurrogateBatchState:
         rng_twin: ``torch.Generator`` state of each element's twin draws.
         prev_cfg: Knobs of the previous super-step's config (NaN before the first step), so
             the twin sees the config change (``DELTA_KNOBS`` order).
+        slow_score: The twin's slow state of every member's UE draws (NaN before the first
+            step; stays NaN for twins without a slow head), see :mod:`rantwin.surrogate.slow`.
     """
 
     ue_xy_m: torch.Tensor  # [B, n_ues, 2] float64
@@ -126,6 +130,7 @@ class SurrogateBatchState:
     rng_mobility: torch.Tensor  # [B, n_state_bytes] uint8
     rng_twin: torch.Tensor  # [B, n_state_bytes] uint8
     prev_cfg: torch.Tensor  # [B, n_cells, 4] float64
+    slow_score: torch.Tensor  # [B, M, n_ues, 3] float32
 
     @property
     def batch(self) -> int:
@@ -232,6 +237,7 @@ class SurrogateBackend:
         self._tx_nominal_dbm = torch.tensor(np.array(t.tx_power_dbm), dtype=torch.float64)
         self._re_db = 10 * torch.log10(12 * torch.tensor(np.array(t.n_prb), dtype=torch.float64))
         self._n_points = max(1, round(sc.timing.mobility_s_per_superstep / MEAS_PERIOD_S))
+        self._d_corr_m = decorrelation_distance_m(sc.propagation.model)  # NLOS shadowing
 
     # ------------------------------------------------------------------ protocol
     def reset(
@@ -269,6 +275,9 @@ class SurrogateBackend:
                 (len(seeds), self.scenario.n_cells, len(DELTA_KNOBS)),
                 float("nan"),
                 dtype=torch.float64,
+            ),
+            slow_score=torch.full(
+                (len(seeds), self.n_members, self.scenario.ues.count, 3), float("nan")
             ),
         )
 
@@ -326,7 +335,19 @@ class SurrogateBackend:
         # 3. M draws per scene, element b from its own generator
         gens_t = [_restore(s) for s in state.rng_twin]
         n_ttis = timing.ttis_per_superstep if self.per_tti else 0
-        ts = self.twin.sample(graph, self.n_members, gens_t, n_ttis=n_ttis)
+        m_size = self.n_members
+        slow = None
+        if self.twin.model.cfg.slow:  # the UE draws persist: previous score, distance moved
+            slow = SlowState(
+                score=state.slow_score.transpose(0, 1).reshape(m_size, b_size * n, 3),
+                moved_m=(xy - state.ue_xy_m).norm(dim=-1).reshape(-1).float(),  # [B·n]
+                d_corr_m=torch.full((b_size * n,), self._d_corr_m),
+            )
+        ts = self.twin.sample(graph, m_size, gens_t, n_ttis=n_ttis, slow=slow)
+        slow_score = state.slow_score
+        if ts.ue_slow_score is not None and slow is not None:
+            # [M, B·n, 3] -> [B, M, n, 3]
+            slow_score = ts.ue_slow_score.reshape(m_size, b_size, n, 3).transpose(0, 1)
         new = SurrogateBatchState(
             ue_xy_m=xy,
             waypoint_m=wp,
@@ -336,8 +357,9 @@ class SurrogateBackend:
             rng_mobility=rng_m,
             rng_twin=torch.stack([g.get_state() for g in gens_t]),
             prev_cfg=now_cfg,
+            slow_score=slow_score.contiguous(),
         )
-        m_size, c = self.n_members, sc.n_cells
+        c = sc.n_cells
         f32 = torch.float32
 
         def per_ue(x: torch.Tensor) -> torch.Tensor:

@@ -32,6 +32,7 @@ def ckpt(tmp_path_factory):
     from rantwin.surrogate.data import load_graphs
     from rantwin.surrogate.graph import GraphConfig
     from rantwin.surrogate.model import TwinConfig
+    from rantwin.surrogate.slow import fit_slow_head
     from rantwin.surrogate.train import TrainConfig, train_twin
 
     root = tmp_path_factory.mktemp("surrogate-backend")
@@ -44,9 +45,11 @@ def ckpt(tmp_path_factory):
     )  # fmt: skip
     graphs = load_graphs([root / "data"], progress=False)
     res = train_twin(
-        graphs[:-1], graphs[-1:], TwinConfig(hidden=16, n_layers=1, heads=1, latent_dim=2),
+        graphs[:-1], graphs[-1:],
+        TwinConfig(hidden=16, n_layers=1, heads=1, latent_dim=2, slow=True),
         TrainConfig(epochs=2, physics_epochs=1, batch_size=2), progress=False,
     )  # fmt: skip
+    fit_slow_head(res.model.eval(), graphs, graphs, steps=20, progress=False)  # slow state
     save_checkpoint(root / "ckpt", res.model, GraphConfig(), {})
     return str(root / "ckpt")
 
@@ -250,3 +253,25 @@ def test_twin_sees_the_config_change_since_the_last_step(tiny_sc, monkeypatch):
     fresh = be.reset([3])
     state = be.replace(state, [1], fresh)
     assert torch.isnan(state.prev_cfg[1]).all() and not torch.isnan(state.prev_cfg[0]).any()
+
+
+def test_slow_state_is_carried_and_reset(tiny_sc, ckpt):
+    """The twin's slow state: NaN at reset, carried by step, NaN again for reset elements."""
+    from rantwin.scenarios import CellConfig
+
+    be = sur.SurrogateBackend(tiny_sc, members=2, checkpoint=ckpt)
+    assert be.twin.model.cfg.slow
+    st = be.reset([1, 2, 3])
+    assert st.slow_score.shape == (3, 2, be.scenario.ues.count, 3)
+    assert torch.isnan(st.slow_score).all()
+    cfgs = [CellConfig.default(be.scenario)] * 3
+    st1, _ = be.step(st, cfgs)
+    assert torch.isfinite(st1.slow_score).all()
+    st2, _ = be.step(st1, cfgs)
+    assert not torch.equal(st1.slow_score, st2.slow_score)
+    mixed = be.replace(st2, [1], be.reset([9]))
+    assert torch.isnan(mixed.slow_score[1]).all() and torch.isfinite(mixed.slow_score[0]).all()
+    # an element at its first step gives the same draws as in a fresh batch
+    _, k_mixed = be.step(mixed, cfgs)
+    _, k_fresh = be.step(be.reset([9]), cfgs[:1])
+    torch.testing.assert_close(k_mixed.ue_rsrp_dbm[1], k_fresh.ue_rsrp_dbm[0], atol=1e-4, rtol=0)
