@@ -162,10 +162,16 @@ def main() -> None:
     _run(train_args)
     print(f"trained after {(time.monotonic() - t0) / 60:.1f} min")
     if not args.skip_eval:
-        for name, extra in (
+        grades = [
             (HELD_OUT_FAMILY, ["--family", HELD_OUT_FAMILY, "--worlds", "8"]),
             (HELD_OUT_SCENARIO, ["--scenario", HELD_OUT_SCENARIO]),
-        ):
+        ]
+        if args.whole_day:  # a whole-day twin is also graded at noon (busy hour)
+            grades.append(
+                (f"{HELD_OUT_FAMILY}-noon",
+                 ["--family", HELD_OUT_FAMILY, "--worlds", "8", "--start-hour", "12"])
+            )  # fmt: skip
+        for name, extra in grades:
             rep = work / "data" / f"replicas-{name}"
             _run(
                 [
@@ -231,7 +237,10 @@ def write_docs(work: Path, ckpt: Path, docs: Path) -> Path:
         f"training: {json.dumps(meta.get('metrics', {}))}.",
         "",
     ]
-    for name in (HELD_OUT_FAMILY, HELD_OUT_SCENARIO):
+    names = [HELD_OUT_FAMILY, HELD_OUT_SCENARIO]
+    if (work / "reports" / f"{HELD_OUT_FAMILY}-noon").is_dir():
+        names.append(f"{HELD_OUT_FAMILY}-noon")  # a --whole-day build, graded at noon too
+    for name in names:
         rep = work / "reports" / name
         lines += [f"## Held-out: {name}", ""]
         for f in DOC_FIGURES:
