@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import torch
@@ -156,6 +157,8 @@ class ScenarioStatics:
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
+        #: tables derived from the statics by other modules, built once (e.g. neighbour edges)
+        self.derived: dict[tuple[object, ...], Any] = {}
         t = scenario.cells()
         f64 = torch.float64
         self.cell_xy_m = torch.tensor(np.stack([t.x_m, t.y_m], -1), dtype=f64)  # [C, 2]

@@ -293,7 +293,10 @@ def build_batch(
     data["ue", "rev_serves", "cell"].edge_attr = s_attr
     data["ue", "rev_interferes", "cell"].edge_index = i_idx.flip(0)
     data["ue", "rev_interferes", "cell"].edge_attr = i_attr
-    pairs, nb_attr = neighbour_edges(st, cfg.k_neighbours)
+    key = ("neighbour_edges", cfg.k_neighbours)  # static per scenario: built once
+    if key not in st.derived:
+        st.derived[key] = neighbour_edges(st, cfg.k_neighbours)
+    pairs, nb_attr = st.derived[key]
     offs = (torch.arange(n_b) * n_cells).repeat_interleave(pairs.shape[1])
     data["cell", "neighbours", "cell"].edge_index = pairs.repeat(1, n_b) + offs
     data["cell", "neighbours", "cell"].edge_attr = nb_attr.repeat(n_b, 1)
