@@ -32,6 +32,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--samples", type=int, default=32, help="twin ensemble size per scene")
     p.add_argument("--max-scenes", type=int, default=None, help="grade at most this many scenes")
     p.add_argument("--seed", type=int, default=0, help="seed of the twin's draws")
+    p.add_argument(
+        "--diffusion",
+        metavar="HEAD",
+        help="grade the twin with this diffusion head (`train-surrogate --head diffusion`) "
+        "drawing the continuous KPIs instead of the quantile heads",
+    )
+    p.add_argument(
+        "--diffusion-steps", type=int, default=8, help="DPM-Solver++(2M) steps of the head"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -40,13 +49,19 @@ def run(args: argparse.Namespace) -> int:
     """Collect, grade, write, print a summary line per KPI."""
     if args.samples < 2:
         raise ValueError(f"--samples must be >= 2, got {args.samples}")
-    twin = Twin.load(args.ckpt)
+    sampler = None
+    if args.diffusion:
+        from rantwin.surrogate.diffusion.sampler import SamplerConfig
+
+        sampler = SamplerConfig(steps=args.diffusion_steps)
+    twin = Twin.load(args.ckpt, head=args.diffusion, sampler=sampler)
     data = collect(twin, args.data, args.samples, args.seed, args.max_scenes,
                    progress=not args.no_progress)  # fmt: skip
     results = grade_twin(data)
     out = Path(args.report)
     write_report(results, out, meta={"ckpt": str(args.ckpt), "data": str(args.data),
-                                     "samples": args.samples})  # fmt: skip
+                                     "samples": args.samples,
+                                     "diffusion": args.diffusion})  # fmt: skip
     (out / "report.md").write_text(report_markdown(results))
     for key, r in results.items():
         m, f = r["model"], r["floor"]

@@ -42,12 +42,46 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="keep this trained twin and only fit its slow state (UE draws that persist "
         "across super-steps) on --data, selected on --val-data; writes --out",
     )
+    p.add_argument(
+        "--head",
+        choices=["quantile", "diffusion"],
+        default="quantile",
+        help="quantile: train the twin; diffusion: train a conditional diffusion head on top "
+        "of the frozen twin --twin (issue #7; load it with `eval-surrogate --diffusion` or "
+        "the env backend's diffusion_head=)",
+    )
+    p.add_argument(
+        "--twin", default=None, help="--head diffusion: the frozen twin (default: the bundled)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Train and report."""
+    if args.head == "diffusion":
+        if args.from_ckpt:
+            raise ValueError("--from and --head diffusion: choose one")
+        from rantwin.envs.backends.surrogate import default_checkpoint
+        from rantwin.surrogate.diffusion.train import TrainArgs
+        from rantwin.surrogate.diffusion.train import run as train_diffusion
+
+        twin = args.twin or default_checkpoint()
+        if twin is None:
+            raise ValueError("--twin: no bundled twin installed; name a twin checkpoint")
+        kw = with_overrides(
+            TrainArgs(), epochs=args.epochs, max_minutes=args.max_minutes, seed=args.seed
+        )
+        res = train_diffusion(
+            with_overrides(kw, twin=str(twin), data=tuple(args.data),
+                           val_data=tuple(args.val_data or ()), out=args.out),
+            progress=not args.no_progress,
+        )  # fmt: skip
+        print(
+            f"diffusion head written to {args.out}: best held-out loss {res.best_val:.4f} "
+            f"after {res.epochs_run} epochs ({res.stopped})"
+        )
+        return 0
     if args.from_ckpt:
         metrics, out = add_slow_state(
             args.from_ckpt, args.data, args.val_data or [], args.out, not args.no_progress

@@ -14,7 +14,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -32,6 +32,10 @@ from .quantiles import quantile_at
 from .quantiles import sample as sample_quantiles
 from .slow import SlowState, advance, motion_features
 from .ssm import sample_tti
+
+if TYPE_CHECKING:  # the diffusion package imports this module: no import cycle at run time
+    from .diffusion.head import DiffusionHead
+    from .diffusion.sampler import SamplerConfig
 
 
 @dataclass(frozen=True)
@@ -61,24 +65,57 @@ class Twin:
     Creating one tunes the process's allocator once (:func:`rantwin.allocator.tune_allocator`;
     ``RANTWIN_MALLOC=system`` opts out): batched steps are several times faster with it.
 
+    With a diffusion head (issue #7, :mod:`.diffusion`) the continuous KPIs of every draw come
+    from the head (a joint sample over the scene's graph) instead of the quantile heads; the
+    events (activity, handovers), Φ's structure and the per-TTI detail stay the twin's.
+
     Args:
         model: The network (eval mode).
         graph_cfg: How graphs are built (from the checkpoint).
         meta: Checkpoint metadata (training ranges, metrics, ...).
+        head: Optional diffusion head trained on this twin (``None``: quantile heads).
+        sampler: The head's sampler (``None``: its default, DPM-Solver++(2M) with 8 steps).
     """
 
-    def __init__(self, model: TwinModel, graph_cfg: GraphConfig, meta: dict[str, Any]):
+    def __init__(
+        self,
+        model: TwinModel,
+        graph_cfg: GraphConfig,
+        meta: dict[str, Any],
+        head: DiffusionHead | None = None,
+        sampler: SamplerConfig | None = None,
+    ):
         tune_allocator()  # batched steps free and reallocate large tensors: rantwin.allocator
         self.model = model.eval()
         self.graph_cfg = graph_cfg
         self.meta = meta
         self._warned: set[str] = set()
+        self.head = head
+        self.sampler = sampler
         self._statics: dict[int, tuple[object, ScenarioStatics]] = {}
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Twin:
-        """Load from a checkpoint directory (safetensors + JSON; never unpickles)."""
-        return cls(*load_checkpoint(path))
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        head: str | os.PathLike[str] | None = None,
+        sampler: SamplerConfig | None = None,
+    ) -> Twin:
+        """Load from a checkpoint directory (safetensors + JSON; never unpickles).
+
+        Args:
+            path: The twin's checkpoint directory.
+            head: A diffusion-head checkpoint directory (``rantwin train-surrogate --head
+                diffusion``); refused if it was trained on another twin.
+            sampler: The head's sampler (default: its few-step default).
+        """
+        model, graph_cfg, meta = load_checkpoint(path)
+        dh = None
+        if head is not None:
+            from .diffusion.checkpoint import load_diffusion
+
+            dh, _ = load_diffusion(head, model)
+        return cls(model, graph_cfg, meta, head=dh, sampler=sampler)
 
     def graph(self, inp: SceneInputs) -> HeteroData:
         """Build the graph of one scene, warning once per feature when outside training range."""
@@ -205,8 +242,17 @@ class Twin:
         rho = None
         if slow is not None and m.cfg.slow:
             rho = m.slow_head(x["ue"], motion_features(slow.moved_m, slow.d_corr_m))  # [n, 3]
-        u_ue, slow_score = advance(u_ue, slow if rho is not None else None, rho)
+        u_ue, score = advance(u_ue, slow if rho is not None else None, rho)
+        slow_score: torch.Tensor | None = score  # [S, n_ues, 3]
         u_draw = quantile_at(ue_q, u_ue)  # [S, n_ues, 3]
+        if self.head is not None:  # joint draws of the continuous KPIs from the diffusion head
+            from .diffusion.sampler import DEFAULT_SAMPLER
+
+            u_draw, c_draw = self.head.sample(
+                m, batch, n_samples, generator, self.sampler or DEFAULT_SAMPLER,
+                active=active, embeddings=x,
+            )  # fmt: skip
+            slow_score = None  # the head draws every super-step afresh (no slow state yet)
         ue = batch["ue"]
         cell = batch["cell"]
         # bounded draws: log1p(thr) <= 7 (1.1 Gbit/s per UE), <= 9 per cell (8 Gbit/s)

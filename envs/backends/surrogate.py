@@ -192,6 +192,9 @@ class SurrogateBackend:
         scenario: A :class:`~rantwin.scenarios.Scenario`, built-in name or YAML path.
         members: Twin draws per batch element (``M``), sharing the element's UE positions.
         checkpoint: Twin checkpoint directory; ``None``: the bundled default twin.
+        per_tti: Also draw per-TTI SINR and throughput (the fast timescale).
+        diffusion_head: A diffusion-head checkpoint trained on this twin (``rantwin
+            train-surrogate --head diffusion``): the continuous KPIs then come from it.
 
     Raises:
         ValueError: ``members < 1``, no bundled twin and no ``checkpoint``, or a checkpoint
@@ -204,6 +207,7 @@ class SurrogateBackend:
         members: int = 1,
         checkpoint: str | os.PathLike[str] | None = None,
         per_tti: bool = False,
+        diffusion_head: str | os.PathLike[str] | None = None,
     ):
         if isinstance(members, bool) or not isinstance(members, int) or members < 1:
             raise ValueError(f"members must be an integer >= 1, got {members!r}")
@@ -223,7 +227,7 @@ class SurrogateBackend:
                     "train-surrogate`), or pass checkpoint=None for the bundled twin"
                 )
         try:
-            self.twin = Twin.load(path)
+            self.twin = Twin.load(path, head=diffusion_head)
         except (FileNotFoundError, ValueError) as exc:
             raise ValueError(f"checkpoint={str(path)!r}: cannot load the twin: {exc}") from exc
         self.checkpoint = path

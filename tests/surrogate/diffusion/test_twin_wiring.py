@@ -1,0 +1,58 @@
+"""The diffusion head inside Twin.sample, the env backend and the CLI."""
+
+from __future__ import annotations
+
+import torch
+
+from rantwin.surrogate.diffusion.checkpoint import save_diffusion
+from rantwin.surrogate.diffusion.sampler import SamplerConfig
+from rantwin.surrogate.twin import Twin
+
+
+def test_twin_samples_continuous_kpis_from_the_head(tiny_head, tiny_twin, twin_graphs):
+    sampler = SamplerConfig(kind="ddim", steps=2)
+    with_head = Twin(tiny_twin.model, tiny_twin.graph_cfg, {}, head=tiny_head, sampler=sampler)
+    graphs = twin_graphs[:2]
+    a = with_head.sample(graphs, 3, torch.Generator().manual_seed(0))
+    b = with_head.sample(graphs, 3, torch.Generator().manual_seed(0))
+    q = tiny_twin.sample(graphs, 3, torch.Generator().manual_seed(0))
+    assert torch.equal(a.ue_sinr_db, b.ue_sinr_db)  # same seed, same draws
+    assert not torch.equal(a.ue_sinr_db, q.ue_sinr_db)  # not the quantile heads' draws
+    assert torch.equal(a.ue_active, q.ue_active)  # events are the twin's, drawn first
+    assert torch.equal(a.ue_handovers, q.ue_handovers)
+    assert (a.ue_throughput_mbps[~a.ue_active] == 0).all()
+    assert ((a.cell_prb_util >= 0) & (a.cell_prb_util <= 1)).all()
+    # per-scene generators (the batched envs' path) work too
+    gens = [torch.Generator().manual_seed(s) for s in (1, 2)]
+    c = with_head.sample(graphs, 2, gens)
+    assert c.ue_sinr_db.shape == (2, sum(g["ue"].num_nodes for g in graphs))
+
+
+def test_load_refuses_a_head_of_another_twin(tiny_head, tiny_twin, tmp_path):
+    import pytest
+
+    from rantwin.surrogate.checkpoint import save_checkpoint
+    from rantwin.surrogate.model import TwinModel
+
+    save_checkpoint(tmp_path / "twin", tiny_twin.model, tiny_twin.graph_cfg, {})
+    save_diffusion(tmp_path / "head", tiny_head, tiny_twin.model, twin_path="twin")
+    twin = Twin.load(tmp_path / "twin", head=tmp_path / "head")
+    assert twin.head is not None
+    other = TwinModel(tiny_twin.model.cfg)  # same architecture, other weights
+    save_checkpoint(tmp_path / "other", other, tiny_twin.graph_cfg, {})
+    with pytest.raises(ValueError):
+        Twin.load(tmp_path / "other", head=tmp_path / "head")
+
+
+def test_cli_trains_a_head_on_a_frozen_twin(tiny_twin, twin_dataset, tmp_path, capsys):
+    from rantwin.cli.main import main
+    from rantwin.surrogate.checkpoint import save_checkpoint
+
+    save_checkpoint(tmp_path / "twin", tiny_twin.model, tiny_twin.graph_cfg, {})
+    code = main(["train-surrogate", "--head", "diffusion", "--twin", str(tmp_path / "twin"),
+                 "--data", str(twin_dataset), "--val-data", str(twin_dataset), "--epochs", "1",
+                 "--out", str(tmp_path / "head"), "--no-progress"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert "diffusion head written" in capsys.readouterr().out
+    twin = Twin.load(tmp_path / "twin", head=tmp_path / "head")
+    assert twin.head is not None
