@@ -55,7 +55,8 @@ def save_checkpoint(
     return out
 
 
-def _dataclass_from(cls, d: Any, what: str):
+def dataclass_from(cls, d: Any, what: str):
+    """A config dataclass from a JSON object; unknown keys and invalid values name ``what``."""
     if not isinstance(d, dict):
         raise ValueError(f"{what} must be a JSON object, got {type(d).__name__}")
     names = {f.name for f in fields(cls)}
@@ -64,7 +65,10 @@ def _dataclass_from(cls, d: Any, what: str):
         raise ValueError(
             f"{what}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(names))}"
         )
-    return cls(**d)
+    try:
+        return cls(**d)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what}: {exc}") from exc
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> tuple[TwinModel, GraphConfig, dict[str, Any]]:
@@ -96,8 +100,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[TwinModel, GraphConfi
     if meta.get("features") != _features_signature():
         raise ValueError(f"{meta_path}: the checkpoint was trained on other features than this "
                          "rantwin builds; retrain it")  # fmt: skip
-    cfg = _dataclass_from(TwinConfig, meta.get("model"), f"{meta_path}: model")
-    graph_cfg = _dataclass_from(GraphConfig, meta.get("graph"), f"{meta_path}: graph")
+    cfg = dataclass_from(TwinConfig, meta.get("model"), f"{meta_path}: model")
+    graph_cfg = dataclass_from(GraphConfig, meta.get("graph"), f"{meta_path}: graph")
     try:
         tensors = load_file(str(w_path))
     except (SafetensorError, OSError) as exc:

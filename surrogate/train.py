@@ -22,8 +22,6 @@ RNG initialises the weights) and nothing else in the library does.
 
 from __future__ import annotations
 
-import csv
-import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,6 +35,7 @@ from tqdm import tqdm
 from .model import TwinConfig, TwinModel, TwinOutput
 from .quantiles import LEVELS, pinball_loss
 from .ssm import ou_nll
+from .training_log import CsvLog, EarlyStopping
 
 _MEDIAN = LEVELS.index(0.5)
 
@@ -179,13 +178,11 @@ def train_twin(
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
     loader = DataLoader(train, batch_size=cfg.batch_size, shuffle=True, generator=g)
     val_loader = DataLoader(val, batch_size=cfg.batch_size)
-    best, best_state, bad, history = math.inf, None, 0, []
+    stopper, history = EarlyStopping(cfg.patience), []
     start = time.monotonic()
     stopped = "epochs"
-    writer = None
-    fh = open(log_csv, "w", newline="") if log_csv else None  # noqa: SIM115
     bar = tqdm(range(cfg.epochs), desc="train twin", unit="epoch", disable=not progress)
-    try:
+    with CsvLog(log_csv) as log:
         for epoch in bar:
             phase = "physics" if epoch < cfg.physics_epochs else "joint"
             model.train()
@@ -216,32 +213,17 @@ def train_twin(
                 "seconds": time.monotonic() - start,
             }
             history.append(row)
-            if fh is not None:
-                if writer is None:
-                    writer = csv.DictWriter(fh, fieldnames=list(row))
-                    writer.writeheader()
-                writer.writerow(row)
-                fh.flush()
+            log.write(row)
             bar.set_postfix(val=f"{val_loss:.4f}", phase=phase)
-            if phase == "joint":
-                if val_loss < best - 1e-4:
-                    best, bad = val_loss, 0
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                else:
-                    bad += 1
-                    if bad >= cfg.patience:
-                        stopped = "early-stopping"
-                        break
+            if phase == "joint" and stopper.update(val_loss, model):
+                stopped = "early-stopping"
+                break
             if time.monotonic() - start > cfg.max_minutes * 60:
                 stopped = "time"
                 break
-    finally:
-        if fh is not None:
-            fh.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    stopper.restore(model)
     model.eval()
-    return TrainResult(model, best, len(history), stopped, history)
+    return TrainResult(model, stopper.best, len(history), stopped, history)
 
 
 def train_config_dict(cfg: TrainConfig) -> dict:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from ..checkpoint import dataclass_from
 from ..model import TwinModel
 from .denoiser import DenoiserConfig
 from .head import DiffusionHead, twin_fingerprint
@@ -56,21 +56,6 @@ def save_diffusion(
     return out
 
 
-def _dataclass_from(cls, d: Any, what: str):
-    if not isinstance(d, dict):
-        raise ValueError(f"{what} must be a JSON object, got {type(d).__name__}")
-    names = {f.name for f in fields(cls)}
-    unknown = sorted(set(d) - names)
-    if unknown:
-        raise ValueError(
-            f"{what}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(names))}"
-        )
-    try:
-        return cls(**d)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what}: {exc}") from exc
-
-
 def load_diffusion(
     path: str | os.PathLike[str], twin: TwinModel | None = None
 ) -> tuple[DiffusionHead, dict[str, Any]]:
@@ -108,8 +93,8 @@ def load_diffusion(
             f"{meta_path}: format_version {meta.get('format_version')!r}, this rantwin reads "
             f"{FORMAT_VERSION}"
         )
-    cfg = _dataclass_from(DenoiserConfig, meta.get("denoiser"), f"{meta_path}: denoiser")
-    schedule = _dataclass_from(CosineSchedule, meta.get("schedule"), f"{meta_path}: schedule")
+    cfg = dataclass_from(DenoiserConfig, meta.get("denoiser"), f"{meta_path}: denoiser")
+    schedule = dataclass_from(CosineSchedule, meta.get("schedule"), f"{meta_path}: schedule")
     if twin is not None:
         want = (meta.get("twin") or {}).get("sha256")
         got = twin_fingerprint(twin)

@@ -23,8 +23,6 @@ process (weights) and nothing else in the package does.
 from __future__ import annotations
 
 import argparse
-import csv
-import math
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -37,6 +35,7 @@ from tqdm import tqdm
 
 from ..data import load_graphs
 from ..graph import EDGE_TYPES
+from ..training_log import CsvLog, EarlyStopping
 from ..twin import Twin
 from .checkpoint import save_diffusion
 from .conditioning import Conditioning, conditioning
@@ -267,12 +266,10 @@ def train_diffusion(
     opt = torch.optim.AdamW(head.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
     loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, generator=g)
-    best, best_state, bad, history, stopped = math.inf, None, 0, [], "epochs"
+    stopper, history, stopped = EarlyStopping(args.patience), [], "epochs"
     start = time.monotonic()
-    fh = open(log_csv, "w", newline="") if log_csv else None  # noqa: SIM115
-    writer = None
     bar = tqdm(range(args.epochs), desc="train diffusion", unit="epoch", disable=not progress)
-    try:
+    with CsvLog(log_csv) as log:
         for epoch in bar:
             head.train()
             run, n = 0.0, 0
@@ -294,31 +291,17 @@ def train_diffusion(
                 "seconds": time.monotonic() - start,
             }
             history.append(row)
-            if fh is not None:
-                if writer is None:
-                    writer = csv.DictWriter(fh, fieldnames=list(row))
-                    writer.writeheader()
-                writer.writerow(row)
-                fh.flush()
+            log.write(row)
             bar.set_postfix(train=f"{run / n:.4f}", val=f"{val_loss:.4f}")
-            if val_loss < best - 1e-4:
-                best, bad = val_loss, 0
-                best_state = {k: v.detach().clone() for k, v in head.state_dict().items()}
-            else:
-                bad += 1
-                if bad >= args.patience:
-                    stopped = "early-stopping"
-                    break
+            if stopper.update(val_loss, head):
+                stopped = "early-stopping"
+                break
             if time.monotonic() - start > args.max_minutes * 60:
                 stopped = "time"
                 break
-    finally:
-        if fh is not None:
-            fh.close()
-    if best_state is not None:
-        head.load_state_dict(best_state)
+    stopper.restore(head)
     head.eval()
-    return TrainResult(head, best, len(history), stopped, history)
+    return TrainResult(head, stopper.best, len(history), stopped, history)
 
 
 def run(args: TrainArgs, progress: bool = True) -> TrainResult:
