@@ -12,6 +12,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
@@ -28,6 +29,14 @@ def _features_signature() -> dict[str, list[str]]:
     return {"cell": list(CELL_FEATURES), "ue": list(UE_FEATURES), "link": list(LINK_FEATURES)}
 
 
+def save_weights(state: dict[str, torch.Tensor], path: Path) -> None:
+    """Write a state dict as safetensors, atomically (a temporary file, then a rename)."""
+    tensors = {k: v.detach().contiguous().cpu() for k, v in state.items()}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp))
+    os.replace(tmp, path)
+
+
 def save_checkpoint(
     path: str | os.PathLike[str],
     model: TwinModel,
@@ -37,10 +46,7 @@ def save_checkpoint(
     """Write ``path/model.safetensors`` and ``path/twin.json`` (atomically, each)."""
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    tmp = out / (WEIGHTS + ".tmp")
-    save_file(tensors, str(tmp))
-    os.replace(tmp, out / WEIGHTS)
+    save_weights(model.state_dict(), out / WEIGHTS)
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

@@ -35,7 +35,7 @@ from tqdm import tqdm
 from .model import TwinConfig, TwinModel, TwinOutput
 from .quantiles import LEVELS, pinball_loss
 from .ssm import ou_nll
-from .training_log import CsvLog, EarlyStopping
+from .training_log import CsvLog, EarlyStopping, check_optimisation_args
 
 _MEDIAN = LEVELS.index(0.5)
 
@@ -83,12 +83,7 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "patience"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("lr", "max_minutes"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        check_optimisation_args(self)
         for name in ("gamma", "delta", "weight_decay"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")

@@ -1,4 +1,4 @@
-"""Bookkeeping shared by the training loops: a per-epoch CSV log and early stopping.
+"""Bookkeeping shared by the training loops: argument checks, a CSV log, early stopping.
 
 Used by :func:`rantwin.surrogate.train.train_twin` and
 :func:`rantwin.surrogate.diffusion.train.train_diffusion`.
@@ -81,3 +81,18 @@ class EarlyStopping:
         """Load the best weights seen (if any) into ``module``."""
         if self.state is not None:
             module.load_state_dict(self.state)
+
+
+def check_optimisation_args(args: Any) -> None:
+    """The checks every training-arguments dataclass shares (call from ``__post_init__``).
+
+    Raises:
+        ValueError: ``epochs``, ``batch_size`` or ``patience`` below 1, or ``lr`` or
+            ``max_minutes`` not positive (naming the argument and its value).
+    """
+    for name in ("epochs", "batch_size", "patience"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"{name} must be >= 1, got {getattr(args, name)}")
+    for name in ("lr", "max_minutes"):
+        if not getattr(args, name) > 0:
+            raise ValueError(f"{name} must be > 0, got {getattr(args, name)}")

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
-from ..checkpoint import dataclass_from
+from ..checkpoint import dataclass_from, save_weights
 from ..model import TwinModel
 from .denoiser import DenoiserConfig
 from .head import DiffusionHead, twin_fingerprint
@@ -38,10 +38,7 @@ def save_diffusion(
     """Write ``path/diffusion.safetensors`` and ``path/diffusion.json`` (atomically, each)."""
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().contiguous().cpu() for k, v in head.denoiser.state_dict().items()}
-    tmp = out / (WEIGHTS + ".tmp")
-    save_file(tensors, str(tmp))
-    os.replace(tmp, out / WEIGHTS)
+    save_weights(head.denoiser.state_dict(), out / WEIGHTS)
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from ..data import load_graphs
 from ..graph import EDGE_TYPES
-from ..training_log import CsvLog, EarlyStopping
+from ..training_log import CsvLog, EarlyStopping, check_optimisation_args
 from ..twin import Twin
 from .checkpoint import save_diffusion
 from .conditioning import Conditioning, conditioning
@@ -88,12 +88,7 @@ class TrainArgs:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "patience"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("lr", "max_minutes"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        check_optimisation_args(self)
         object.__setattr__(self, "data", tuple(self.data))
         object.__setattr__(self, "val_data", tuple(self.val_data))
 
