@@ -240,7 +240,8 @@ def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
     gain = phi.mean_coupling_gain_db(
         geo, prop.model, st.carrier_ghz.to(f), st.cell_h_m.to(f), h_ue, tilt, st.n_vertical, p_los
     )  # [B, C, U]
-    gain = gain - scenes.ue_indoor[:, None, :].to(f) * st.o2i_mean_db.to(f)[None, :, None]
+    o2i_db = torch.as_tensor(st.o2i_mean_db, dtype=f)  # [C]
+    gain = gain - scenes.ue_indoor[:, None, :].to(f) * o2i_db[None, :, None]
     tx = (st.tx_nominal_dbm + scenes.knob("power_offset_db")).to(f)  # [B, C]
     n_prb = st.n_prb.to(f)  # [C]
     rsrp = rsrp_dbm(tx[..., None], n_prb[:, None], gain)  # [B, C, U]

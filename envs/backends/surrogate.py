@@ -69,8 +69,16 @@ _TWIN_STREAM = 0x7477696E  # "twin"
 _UE_COLUMNS = {c.name: c for c in UES.columns}
 #: Physical ranges of sampled RSRP (dBm) and SINR (dB): the dataset schema's, so that a
 #: surrogate rollout is a valid dataset (the quantile tails are extended linearly).
-RSRP_RANGE_DBM = (float(_UE_COLUMNS["rsrp_dbm"].min), float(_UE_COLUMNS["rsrp_dbm"].max))
-SINR_RANGE_DB = (float(_UE_COLUMNS["sinr_db"].min), float(_UE_COLUMNS["sinr_db"].max))
+
+
+def _schema_range(column: str) -> tuple[float, float]:
+    lo, hi = _UE_COLUMNS[column].min, _UE_COLUMNS[column].max
+    assert lo is not None and hi is not None, f"the schema gives {column} no range"
+    return float(lo), float(hi)
+
+
+RSRP_RANGE_DBM = _schema_range("rsrp_dbm")
+SINR_RANGE_DB = _schema_range("sinr_db")
 
 _BUILD_HINT = (
     "build it with `python -m rantwin.bench.default_twin` or pass checkpoint=PATH "
