@@ -32,7 +32,6 @@ from rantwin.datasets import open_dataset
 from rantwin.scenarios import scenario_from_dict
 from rantwin.surrogate.data import TARGET_SCALE, load_graphs
 from rantwin.surrogate.diffusion.checkpoint import load_diffusion
-from rantwin.surrogate.diffusion.head import DiffusionTwin, sample_twin
 from rantwin.surrogate.diffusion.metrics import admissibility, noise_per_re_dbm
 from rantwin.surrogate.diffusion.sampler import SamplerConfig
 from rantwin.surrogate.evaluate import collect, grade_twin
@@ -162,8 +161,9 @@ def _cost(twin: Twin, head, args) -> dict:
         [("reference", args.reference)] if args.cost_reference else []
     )
     for name, cfg in samplers:
+        with_head = twin.with_head(head, cfg)
         out[f"diffusion_{name}_s"] = timeit(
-            lambda g, cfg=cfg: sample_twin(twin, head, batch, args.cost_samples, g, cfg)
+            lambda g, t=with_head: t.sample(batch, args.cost_samples, g)
         )
         out[f"ratio_{name}"] = out[f"diffusion_{name}_s"] / out["quantile_s"]
     return out
@@ -215,17 +215,17 @@ def main() -> None:
     print("scores (held-out):")
     res["quantile"] = _scores(twin, args, "quantile head")
     res["diffusion_reference"] = _scores(
-        DiffusionTwin(twin, head, args.reference), args, f"diffusion ddpm-{args.ref_steps}"
+        twin.with_head(head, args.reference), args, f"diffusion ddpm-{args.ref_steps}"
     )
     res["diffusion_few"] = _scores(
-        DiffusionTwin(twin, head, args.few), args, f"diffusion {args.few_kind}-{args.few_steps}"
+        twin.with_head(head, args.few), args, f"diffusion {args.few_kind}-{args.few_steps}"
     )
     (out / "diffusion-bench.json").write_text(json.dumps(res, indent=2))  # partial
     res["nfe_vs_crps"] = []
     for item in filter(None, args.nfe.split(",")):
         kind, steps = item.split(":")
         cfg = SamplerConfig(kind=kind, steps=int(steps), guidance=args.guidance)
-        s = _scores(DiffusionTwin(twin, head, cfg), args, f"{kind}-{steps}")
+        s = _scores(twin.with_head(head, cfg), args, f"{kind}-{steps}")
         res["nfe_vs_crps"].append(
             {
                 "kind": kind,
@@ -238,7 +238,7 @@ def main() -> None:
     for path in args.distilled:
         student, smeta = load_diffusion(path, twin.model)
         cfg = SamplerConfig(**smeta["sampler"])
-        s = _scores(DiffusionTwin(twin, student, cfg), args, f"distilled {cfg.kind}-{cfg.steps}")
+        s = _scores(twin.with_head(student, cfg), args, f"distilled {cfg.kind}-{cfg.steps}")
         res["nfe_vs_crps"].append(
             {
                 "kind": f"distilled-{cfg.kind}",
@@ -251,7 +251,7 @@ def main() -> None:
     res["guidance"] = []
     for w in filter(None, args.sweep_w.split(",")):
         cfg = SamplerConfig(kind=args.few_kind, steps=args.few_steps, guidance=float(w))
-        s = _scores(DiffusionTwin(twin, head, cfg), args, f"w={w}")
+        s = _scores(twin.with_head(head, cfg), args, f"w={w}")
         res["guidance"].append(
             {
                 "w": float(w),

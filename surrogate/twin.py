@@ -91,6 +91,10 @@ class Twin:
         self.meta = meta
         self._warned: set[str] = set()
         self.head = head
+        if head is not None and sampler is None:
+            from .diffusion.sampler import DEFAULT_SAMPLER
+
+            sampler = DEFAULT_SAMPLER
         self.sampler = sampler
         self._statics: dict[int, tuple[object, ScenarioStatics]] = {}
 
@@ -116,6 +120,10 @@ class Twin:
 
             dh, _ = load_diffusion(head, model)
         return cls(model, graph_cfg, meta, head=dh, sampler=sampler)
+
+    def with_head(self, head: DiffusionHead | None, sampler: SamplerConfig | None = None) -> Twin:
+        """The same twin (shared network) drawing its continuous KPIs from ``head``."""
+        return Twin(self.model, self.graph_cfg, self.meta, head=head, sampler=sampler)
 
     def graph(self, inp: SceneInputs) -> HeteroData:
         """Build the graph of one scene, warning once per feature when outside training range."""
@@ -245,13 +253,10 @@ class Twin:
         u_ue, score = advance(u_ue, slow if rho is not None else None, rho)
         slow_score: torch.Tensor | None = score  # [S, n_ues, 3]
         u_draw = quantile_at(ue_q, u_ue)  # [S, n_ues, 3]
-        if self.head is not None:  # joint draws of the continuous KPIs from the diffusion head
-            from .diffusion.sampler import DEFAULT_SAMPLER
-
+        if self.head is not None and self.sampler is not None:  # joint draws from the head
             u_draw, c_draw = self.head.sample(
-                m, batch, n_samples, generator, self.sampler or DEFAULT_SAMPLER,
-                active=active, embeddings=x,
-            )  # fmt: skip
+                m, batch, n_samples, generator, self.sampler, active=active, embeddings=x
+            )
             slow_score = None  # the head draws every super-step afresh (no slow state yet)
         ue = batch["ue"]
         cell = batch["cell"]

@@ -9,7 +9,7 @@ Files, one concept each: :mod:`.schedule` (log-SNR cosine noise schedule), :mod:
 
 from .checkpoint import load_diffusion, save_diffusion
 from .denoiser import Denoiser, DenoiserConfig
-from .head import DiffusionHead, DiffusionTwin, sample_twin
+from .head import DiffusionHead
 from .sampler import REFERENCE, SamplerConfig, sample
 from .schedule import CosineSchedule, alpha_sigma
 
@@ -19,11 +19,9 @@ __all__ = [
     "Denoiser",
     "DenoiserConfig",
     "DiffusionHead",
-    "DiffusionTwin",
     "SamplerConfig",
     "alpha_sigma",
     "load_diffusion",
     "sample",
-    "sample_twin",
     "save_diffusion",
 ]

@@ -4,30 +4,23 @@
 quantile draws of :meth:`rantwin.surrogate.twin.Twin.sample` (``u_draw [S, n_ues, 3]``,
 ``c_draw [S, n_cells, 2]``, :mod:`rantwin.surrogate.data` units), so the twin can use it in
 their place and keep imposing Φ's structure on the way out (RSRP = Φ + 10·res, sleeping cells
-carry nothing, energy from the EARTH model). :func:`sample_twin` does that assembly from
-outside the twin (until ``Twin.sample`` takes a head), and :class:`DiffusionTwin` is a
-drop-in for :class:`~rantwin.surrogate.twin.Twin` in :func:`rantwin.surrogate.evaluate.collect`.
+carry nothing, energy from the EARTH model): ``Twin(..., head=)`` or
+:meth:`~rantwin.surrogate.twin.Twin.with_head` does that.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-from collections.abc import Sequence
-from typing import Any
 
 import torch
 from torch import nn
-from torch_geometric.data import Batch, HeteroData
+from torch_geometric.data import HeteroData
 
-from rantwin.radio.energy import cell_power_w
-
-from ..data import TARGET_SCALE
 from ..model import TwinModel
-from ..twin import Twin, TwinSample
+from ..twin import Twin
 from .conditioning import Conditioning, conditioning, replicate_edges
 from .denoiser import Denoiser, DenoiserConfig
-from .sampler import DEFAULT_SAMPLER, REFERENCE, GeneratorArg, SamplerConfig, State, sample
+from .sampler import DEFAULT_SAMPLER, GeneratorArg, SamplerConfig, State, sample
 from .schedule import DEFAULT_SCHEDULE, CosineSchedule
 
 
@@ -39,15 +32,6 @@ def twin_fingerprint(model: TwinModel) -> str:
         h.update(f"{name}:{tuple(t.shape)}:{t.dtype};".encode())
         h.update(t.numpy().tobytes())
     return h.hexdigest()
-
-
-def as_batch(graphs: HeteroData | list[HeteroData]) -> HeteroData:
-    """One graph, a list of graphs, or a ``build_batch`` output → one batched graph."""
-    if isinstance(graphs, list):
-        return Batch.from_data_list(graphs)
-    if getattr(graphs, "num_scenes", None) is not None or hasattr(graphs, "num_graphs"):
-        return graphs
-    return Batch.from_data_list([graphs])
 
 
 class DiffusionHead(nn.Module):
@@ -136,7 +120,7 @@ class DiffusionHead(nn.Module):
 
         Input:
             twin: The (frozen) twin this head was trained on, or its network.
-            batch: Batched graph of ``B`` scenes (:func:`as_batch`).
+            batch: Batched graph of ``B`` scenes (as ``Twin.sample`` batches them).
             n_samples: Ensemble size ``S``.
             generator: One generator, one per scene (scene ``b``'s draws from ``generator[b]``
                 only), or ``None``.
@@ -204,104 +188,3 @@ class DiffusionHead(nn.Module):
             return vu.reshape(x_ue.shape), vc.reshape(x_cell.shape)
 
         return fn
-
-
-def assemble(base: TwinSample, batch: HeteroData, ue: torch.Tensor, cell: torch.Tensor):
-    """Replace the continuous KPIs of a twin sample by diffusion draws, as ``Twin.sample`` does.
-
-    Input:
-        base: A sample of the twin (its events — activity, handovers — are kept).
-        batch: The batched graph it was drawn on.
-        ue: ``[S, n_ues, 3]`` normalised UE draws; cell: ``[S, n_cells, 2]``.
-
-    Output:
-        :class:`TwinSample` with RSRP = Φ + 10·ue[..., 0], SINR = Φ + 10·ue[..., 1],
-        throughput = expm1(2·ue[..., 2]) × active, PRB utilisation clamped to [0, 1] and cell
-        throughput = expm1(3·cell[..., 1]), both × loaded (awake and some Φ-served UE active
-        in the draw), and EARTH energy at that utilisation (the rules of ``Twin.sample``).
-    """
-    s = TARGET_SCALE
-    u, c = batch["ue"], batch["cell"]
-    awake = c.awake  # [n_cells]
-    thr = torch.expm1((ue[..., 2] * s["ue_log_thr"]).clamp(0, 7)) * base.ue_active
-    # a cell carries load only if awake and one of its Φ-served UEs is active in this draw (the
-    # simulator's PRB utilisation and cell throughput are 0 exactly then; as Twin.sample)
-    counts = torch.bincount(base.cell_scene)  # [B]
-    first = torch.cumsum(counts, 0) - counts  # [B] index of each scene's first cell
-    ue_cell = first[base.ue_scene] + base.ue_serving  # [n_ues] global cell index
-    n_active = torch.zeros(ue.shape[0], awake.numel()).index_add_(
-        1, ue_cell, base.ue_active.float()
-    )  # [S, n_cells]
-    loaded = awake & (n_active > 0)  # [S, n_cells]
-    prb = cell[..., 0].clamp(0, 1) * loaded  # [S, n_cells]
-    cell_thr = torch.expm1((cell[..., 1] * s["cell_log_thr"]).clamp(0, 9)) * loaded
-    tx = c.x[:, 0] * 10 + 40  # CELL_FEATURES[0] = (P_tx − 40) / 10
-    small = c.x[:, 8] > 0.5
-    energy = cell_power_w(prb, tx.expand_as(prb), awake.expand_as(prb), small)
-    return dataclasses.replace(
-        base,
-        ue_rsrp_dbm=u.phi_rsrp_dbm + s["rsrp_db"] * ue[..., 0],
-        ue_sinr_db=u.phi_sinr_db + s["sinr_db"] * ue[..., 1],
-        ue_throughput_mbps=thr,
-        cell_prb_util=prb,
-        cell_throughput_mbps=cell_thr,
-        cell_energy_w=energy,
-    )
-
-
-@torch.no_grad()
-def sample_twin(
-    twin: Twin,
-    head: DiffusionHead,
-    graphs: HeteroData | list[HeteroData],
-    n_samples: int,
-    generator: GeneratorArg = None,
-    sampler: SamplerConfig = DEFAULT_SAMPLER,
-) -> TwinSample:
-    """``Twin.sample`` with the diffusion head painting the continuous KPIs.
-
-    The twin draws its events first (activity, handovers; from ``generator`` as usual), then the
-    head draws the KPIs conditioned on that activity (from the same generator(s), after).
-    Per-TTI samples are not drawn (``n_ttis = 0``).
-    """
-    batch = as_batch(graphs)
-    base = twin.sample(batch, n_samples, generator)
-    ue, cell = head.sample(twin, batch, n_samples, generator, sampler, active=base.ue_active)
-    return assemble(base, batch, ue, cell)
-
-
-class DiffusionTwin:
-    """A :class:`~rantwin.surrogate.twin.Twin` look-alike whose ``sample`` uses the head.
-
-    Enough for :func:`rantwin.surrogate.evaluate.collect` and the bench (``graph``,
-    ``graphs``, ``sample``, ``meta``, ``model``).
-
-    Args:
-        twin: The frozen twin.
-        head: The diffusion head trained on it.
-        sampler: Sampler used by :meth:`sample`.
-    """
-
-    def __init__(self, twin: Twin, head: DiffusionHead, sampler: SamplerConfig = REFERENCE):
-        self.twin, self.head, self.sampler = twin, head.eval(), sampler
-        self.model, self.meta = twin.model, twin.meta
-
-    def graph(self, inp: Any) -> HeteroData:
-        """As :meth:`Twin.graph`."""
-        return self.twin.graph(inp)
-
-    def graphs(self, scenes: Any) -> HeteroData:
-        """As :meth:`Twin.graphs`."""
-        return self.twin.graphs(scenes)
-
-    def sample(
-        self,
-        graphs: HeteroData | list[HeteroData],
-        n_samples: int,
-        generator: torch.Generator | Sequence[torch.Generator] | None = None,
-        n_ttis: int = 0,
-    ) -> TwinSample:
-        """As :meth:`Twin.sample` (``n_ttis`` must be 0 for now)."""
-        if n_ttis:
-            raise ValueError(f"n_ttis must be 0 with the diffusion head for now, got {n_ttis}")
-        return sample_twin(self.twin, self.head, graphs, n_samples, generator, self.sampler)
