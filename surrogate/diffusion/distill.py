@@ -183,8 +183,7 @@ def distill_stage(
 
 def run(args: DistillArgs, progress: bool = True) -> list[Path]:
     """Load the teacher, twin and data; distill stage by stage; write each student."""
-    torch.manual_seed(args.seed)
-    g = torch.Generator().manual_seed(args.seed)
+    g = torch.Generator().manual_seed(args.seed)  # every draw; the student copies the teacher
     twin = Twin.load(args.twin)
     teacher, meta = load_diffusion(args.head, twin.model)
     graphs = load_graphs(args.data, twin.graph_cfg, progress=progress)
