@@ -53,6 +53,7 @@ class TwinSample:
     cell_throughput_mbps: torch.Tensor  # [n_samples, n_cells]
     cell_energy_w: torch.Tensor  # [n_samples, n_cells]
     cell_handovers_out: torch.Tensor  # [n_samples, n_cells] float (counts)
+    cell_n_active: torch.Tensor  # [n_samples, n_cells] float: active Φ-served UEs
     cell_scene: torch.Tensor  # [n_cells] long
     ue_tti_sinr_db: torch.Tensor | None = None  # [n_samples, n_ttis, n_ues] (n_ttis > 0)
     ue_tti_throughput_mbps: torch.Tensor | None = None  # [n_samples, n_ttis, n_ues]
@@ -304,6 +305,7 @@ class Twin:
             cell_throughput_mbps=cell_thr,
             cell_energy_w=energy,
             cell_handovers_out=cell_ho,
+            cell_n_active=n_active,
             cell_scene=cell_b,
             ue_tti_sinr_db=tti_sinr,
             ue_tti_throughput_mbps=tti_thr,

@@ -384,11 +384,6 @@ class SurrogateBackend:
 
         serving = ts.ue_serving.reshape(b_size, n)  # [B, n] Φ serving cell
         active = per_ue(ts.ue_active)  # [B, M, n] bool
-        # active UEs per Φ serving cell: flat index b·C + cell
-        flat = (serving + torch.arange(b_size)[:, None] * c).reshape(-1)  # [B·n]
-        n_active = torch.zeros(m_size, b_size * c, dtype=f32).index_add_(
-            1, flat, ts.ue_active.to(f32)
-        )  # [M, B·C]
         rsrp = per_ue(ts.ue_rsrp_dbm).to(f32).clamp(*RSRP_RANGE_DBM)  # [B, M, n]
         tx = self._tx_nominal_dbm + torch.as_tensor(
             np.stack([cf.power_offset_db for cf in configs]), dtype=torch.float64
@@ -410,7 +405,7 @@ class SurrogateBackend:
             cell_prb_util=per_cell(ts.cell_prb_util).to(f32),
             cell_throughput_mbps=per_cell(ts.cell_throughput_mbps).to(f32),
             cell_energy_w=per_cell(ts.cell_energy_w).to(f32),
-            cell_n_active=per_cell(n_active),
+            cell_n_active=per_cell(ts.cell_n_active),
             cell_handovers_out=per_cell(ts.cell_handovers_out).to(f32),
             hour=scenes.hour.to(f32),
             load_factor=scenes.load_factor.to(f32),

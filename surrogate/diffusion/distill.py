@@ -56,7 +56,7 @@ class DistillArgs:
         batch_size: Scenes per batch.
         lr: Adam learning rate (constant; Salimans & Ho anneal linearly, see ``lr_decay``).
         lr_decay: Anneal the learning rate linearly to 0 over each stage.
-        seed: Seed of weights' copies, shuffling and noise.
+        seed: Seed of shuffling, noise levels and noise.
     """
 
     head: str = "runs/diffusion"
