@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import platform
 
@@ -37,9 +38,8 @@ _M_MMAP_MAX = -4
 #: Freed memory kept by the process before it is returned to the kernel, bytes.
 TRIM_THRESHOLD_BYTES = 1 << 30
 
-_state: dict[str, bool] = {}
 
-
+@functools.cache
 def tune_allocator() -> bool:
     """Tune glibc malloc once per process (see the module docstring); idempotent.
 
@@ -50,8 +50,6 @@ def tune_allocator() -> bool:
         ValueError: if ``RANTWIN_MALLOC`` is set to something other than ``tuned`` or
             ``system``.
     """
-    if "applied" in _state:
-        return _state["applied"]
     choice = os.environ.get("RANTWIN_MALLOC", "tuned")
     if choice not in ("tuned", "system"):
         raise ValueError(f"RANTWIN_MALLOC must be 'tuned' or 'system', got {choice!r}")
@@ -64,5 +62,4 @@ def tune_allocator() -> bool:
                 ok_mmap = mallopt(_M_MMAP_MAX, 0)
                 ok_trim = mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
                 applied = bool(ok_mmap) and bool(ok_trim)
-    _state["applied"] = applied
     return applied
