@@ -6,24 +6,24 @@ from .model import TwinConfig
 from .train import TrainConfig
 
 PRESETS: dict[str, tuple[TwinConfig, TrainConfig, str]] = {
-    "v0": (
-        TwinConfig(latent_dim=0),
+    "v0": (  # every preset has the mixed PRB head (atom at PRB = 1, model.py)
+        TwinConfig(latent_dim=0, prb_full=True),
         TrainConfig(),
         "hetero-GNN + quantile/event heads, no scene latent",
     ),
     "v05": (
-        TwinConfig(latent_dim=8, slow=True),
+        TwinConfig(latent_dim=8, slow=True, prb_full=True),
         TrainConfig(epochs=80, patience=12),
         "v0 + scene latent z (CVAE, free bits): couples the nodes of a scene; + the slow "
         "state (UE draws persist across super-steps, fitted after the backbone)",
     ),
     "hgt": (
-        TwinConfig(latent_dim=8, conv="hgt"),
+        TwinConfig(latent_dim=8, conv="hgt", prb_full=True),
         TrainConfig(),
         "v05 with HGTConv layers (no edge attributes) instead of edge-aware TransformerConv",
     ),
     "tiny": (
-        TwinConfig(hidden=16, n_layers=1, heads=1, latent_dim=2),
+        TwinConfig(hidden=16, n_layers=1, heads=1, latent_dim=2, prb_full=True),
         TrainConfig(epochs=3, physics_epochs=1, patience=2, batch_size=4, max_minutes=2.0),
         "a seconds-long smoke run (tests)",
     ),

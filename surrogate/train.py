@@ -3,7 +3,9 @@
 Loss of a batch (normalised units, :mod:`.data`):
 
 ``L_real = pinball(UE) + pinball(cell) + BCE(active) + PoissonNLL(UE handovers)
-+ PoissonNLL(cell handovers) + β · KL`` (KL only with a latent).
++ PoissonNLL(cell handovers) + β · KL`` (KL only with a latent). With the mixed PRB head
+(``TwinConfig.prb_full``) ``+ BCE(PRB = 1)`` over loaded cells, and the PRB pinball only over
+the loaded cells below 1 (the two parts of a hurdle model are fitted separately).
 
 Physics-informed teacher–student schedule (after the physics-informed diffusion RSRP/SINR
 paper): Φ is the teacher. Its label is Φ's own RSRP of the serving link, which in the twin's
@@ -49,6 +51,7 @@ VAL_WEIGHTS = {
     "active_bce": 1.0,
     "ue_ho_nll": 0.1,
     "cell_ho_nll": 0.1,
+    "prb_full_bce": 1.0,
     "kl": 0.0,
     "tti_nll": 0.1,
 }
@@ -93,12 +96,26 @@ class TrainConfig:
             )
 
 
+#: PRB utilisation at or above this is the saturated atom (the simulator writes exactly 1.0).
+PRB_FULL = 1.0 - 1e-6
+
+
 def real_loss(out: TwinOutput, batch: HeteroData, beta: float) -> dict[str, torch.Tensor]:
     """Loss terms against the simulator's KPIs."""
     ue, cell = batch["ue"], batch["cell"]
+    cell_mask = cell.y_mask  # [n_cells, 2] loaded cells
+    extra: dict[str, torch.Tensor] = {}
+    if out.cell_full_logit is not None:  # hurdle: P(PRB = 1), quantiles of PRB < 1
+        loaded = cell.y_mask[:, 0]  # [n_cells]
+        full = cell.y[:, 0] >= PRB_FULL  # [n_cells]
+        bce = F.binary_cross_entropy_with_logits(
+            out.cell_full_logit, full.float(), reduction="none"
+        )  # [n_cells]
+        extra["prb_full_bce"] = (bce * loaded).sum() / loaded.sum().clamp_min(1)
+        cell_mask = torch.stack([loaded & ~full, cell.y_mask[:, 1]], -1)  # [n_cells, 2]
     return {
         "ue_pinball": pinball_loss(out.ue_q, ue.y, ue.y_mask),
-        "cell_pinball": pinball_loss(out.cell_q, cell.y, cell.y_mask),
+        "cell_pinball": pinball_loss(out.cell_q, cell.y, cell_mask),
         "active_bce": F.binary_cross_entropy_with_logits(out.ue_active_logit, ue.active.float()),
         # full=True adds the Stirling term of log(y!): a proper NLL, comparable across data
         "ue_ho_nll": F.poisson_nll_loss(
@@ -111,6 +128,7 @@ def real_loss(out: TwinOutput, batch: HeteroData, beta: float) -> dict[str, torc
         "tti_nll": ou_nll(
             ue.tti_resid, ue.tti_index, out.tti_log_sigma, out.tti_log_delta, ue.tti_mask
         ),  # fmt: skip
+        **extra,
     }
 
 
@@ -142,7 +160,8 @@ def _evaluate(model: TwinModel, loader: DataLoader, beta: float) -> dict[str, fl
                 totals[k] = totals.get(k, 0.0) + float(v) * batch.num_graphs
             n += batch.num_graphs
     out = {f"val_{k}": v / max(n, 1) for k, v in totals.items()}
-    out["val_loss"] = sum(out[f"val_{k}"] * w for k, w in VAL_WEIGHTS.items())
+    # terms a model does not have (prb_full_bce without the mixed PRB head) count 0
+    out["val_loss"] = sum(out.get(f"val_{k}", 0.0) * w for k, w in VAL_WEIGHTS.items())
     return out
 
 
@@ -185,7 +204,11 @@ def train_twin(
             for batch in loader:
                 out = model(batch, generator=g)
                 terms = real_loss(out, batch, model_cfg.beta)
-                events = terms["active_bce"] + terms["ue_ho_nll"] + terms["cell_ho_nll"]
+                events = sum(
+                    terms[k]
+                    for k in ("active_bce", "ue_ho_nll", "cell_ho_nll", "prb_full_bce")
+                    if k in terms
+                )
                 if phase == "physics":
                     loss = physics_loss(out) + events
                 else:

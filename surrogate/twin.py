@@ -3,8 +3,10 @@
 The backbone runs once per batch of scenes; each of the ``n_samples`` members then draws its
 own scene latent z (v0.5) and its own per-node uniforms for the quantile heads, and event
 draws (activity Bernoulli, handover Poisson). Physics structure is imposed on the way out:
-RSRP and SINR are Φ plus a sampled residual, sleeping cells carry no traffic, cell energy
-comes from the EARTH model of :mod:`rantwin.radio.energy` at the sampled PRB utilisation.
+RSRP and SINR are Φ plus a sampled residual, sleeping cells carry no traffic, a loaded cell's
+PRB utilisation is exactly 1 with the mixed head's probability (``TwinConfig.prb_full``), and
+cell energy comes from the EARTH model of :mod:`rantwin.radio.energy` at the sampled PRB
+utilisation.
 """
 
 from __future__ import annotations
@@ -236,6 +238,9 @@ class Twin:
         p_active = torch.sigmoid(torch.stack([o.ue_active_logit for o in outs]))
         ue_rate = torch.stack([o.ue_ho_log_rate for o in outs]).exp()
         cell_rate = torch.stack([o.cell_ho_log_rate for o in outs]).exp()
+        p_full = None  # [S, n_cells] P(PRB = 1 | loaded) of the mixed PRB head (.model)
+        if m.cfg.prb_full:
+            p_full = torch.sigmoid(torch.stack([o.cell_full_logit for o in outs]))
         if gens is None:
             u_ue = torch.rand((1, *ue_q.shape[:-1]), generator=one, dtype=ue_q.dtype)[0]
             u_ue = u_ue.clamp(1e-6, 1 - 1e-6)  # [S, n_ues, 3] as quantiles.sample draws them
@@ -243,9 +248,10 @@ class Twin:
             active = torch.rand(p_active.shape, generator=one) < p_active
             ue_ho = torch.poisson(ue_rate, generator=one)
             cell_ho = torch.poisson(cell_rate, generator=one)
+            full = None if p_full is None else torch.rand(p_full.shape, generator=one) < p_full
         else:
-            u_ue, c_draw, active, ue_ho, cell_ho = _per_scene_draws(
-                gens, ue_n, cell_n, ue_q, cell_q, p_active, ue_rate, cell_rate
+            u_ue, c_draw, active, ue_ho, cell_ho, full = _per_scene_draws(
+                gens, ue_n, cell_n, ue_q, cell_q, p_active, ue_rate, cell_rate, p_full
             )
         # slow timescale: the UE levels follow the state recurrence of .slow
         rho = None
@@ -259,6 +265,7 @@ class Twin:
                 m, batch, n_samples, generator, self.sampler, active=active, embeddings=x
             )
             slow_score = None  # the head draws every super-step afresh (no slow state yet)
+            full = None  # the head paints the whole PRB distribution, atom at 1 included
         ue = batch["ue"]
         cell = batch["cell"]
         # bounded draws: log1p(thr) <= 7 (1.1 Gbit/s per UE), <= 9 per cell (8 Gbit/s)
@@ -271,7 +278,10 @@ class Twin:
             1, ue_cell, active.float()
         )  # [S, n_cells]
         loaded = cell.awake & (n_active > 0)  # [S, n_cells]
-        prb = c_draw[..., 0].clamp(0, 1) * loaded
+        prb = c_draw[..., 0].clamp(0, 1)  # [S, n_cells]
+        if full is not None:  # mixed head: the atom at 1, else the unsaturated quantiles
+            prb = torch.where(full, torch.ones_like(prb), prb)
+        prb = prb * loaded
         cell_thr = torch.expm1((c_draw[..., 1] * s["cell_log_thr"]).clamp(0, 9)) * loaded
         awake = cell.awake  # [n_cells]
         tx = cell.x[:, 0] * 10 + 40  # CELL_FEATURES[0] = (P_tx − 40) / 10
@@ -331,18 +341,20 @@ def _per_scene_draws(
     p_active: torch.Tensor,  # [S, n_ues]
     ue_rate: torch.Tensor,  # [S, n_ues]
     cell_rate: torch.Tensor,  # [S, n_cells]
-) -> tuple[torch.Tensor, ...]:
+    p_full: torch.Tensor | None = None,  # [S, n_cells] P(PRB = 1) of the mixed PRB head
+) -> tuple[Any, ...]:
     """The random draws of :meth:`Twin.sample`, scene ``b`` from ``gens[b]`` only.
 
     Per scene, in this order: UE quantile uniforms ``[S, n_b, 3]``, cell quantile uniforms
-    ``[S, c_b, 2]``, activity uniforms ``[S, n_b]``, UE then cell handover Poisson draws.
+    ``[S, c_b, 2]``, activity uniforms ``[S, n_b]``, UE then cell handover Poisson draws,
+    and (``p_full`` given) the uniforms of the PRB atom ``[S, c_b]``.
 
     **Output:** ``u_ue [S, n_ues, 3]`` (the UE levels, for the slow recurrence),
     ``c_draw [S, n_cells, 2]``, ``active [S, n_ues]`` bool, ``ue_ho [S, n_ues]``,
-    ``cell_ho [S, n_cells]``.
+    ``cell_ho [S, n_cells]``, ``full [S, n_cells]`` bool (``None`` without ``p_full``).
     """
     n_s = ue_q.shape[0]
-    u_ue, u_cell, u_act, ue_ho, cell_ho = [], [], [], [], []
+    u_ue, u_cell, u_act, ue_ho, cell_ho, u_full = [], [], [], [], [], []
     u0 = c0 = 0
     for g, nu, nc in zip(gens, ue_n, cell_n, strict=True):
         dt = ue_q.dtype
@@ -351,12 +363,15 @@ def _per_scene_draws(
         u_act.append(torch.rand((n_s, nu), generator=g))
         ue_ho.append(torch.poisson(ue_rate[:, u0 : u0 + nu], generator=g))
         cell_ho.append(torch.poisson(cell_rate[:, c0 : c0 + nc], generator=g))
+        if p_full is not None:
+            u_full.append(torch.rand((n_s, nc), generator=g))
         u0, c0 = u0 + nu, c0 + nc
     lo, hi = 1e-6, 1 - 1e-6  # as quantiles.sample
     u_levels = torch.cat(u_ue, 1).clamp(lo, hi)  # [S, n_ues, 3]
     c_draw = quantile_at(cell_q, torch.cat(u_cell, 1).clamp(lo, hi))  # [S, n_cells, 2]
     active = torch.cat(u_act, 1) < p_active  # [S, n_ues]
-    return u_levels, c_draw, active, torch.cat(ue_ho, 1), torch.cat(cell_ho, 1)
+    full = None if p_full is None else torch.cat(u_full, 1) < p_full  # [S, n_cells]
+    return u_levels, c_draw, active, torch.cat(ue_ho, 1), torch.cat(cell_ho, 1), full
 
 
 def time_sampling(twin: Twin, graphs: list[HeteroData], n_samples: int, repeats: int = 3) -> float:
