@@ -12,6 +12,7 @@ lockstep under the same config). Its state is opaque to the envs.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -109,11 +110,15 @@ def make_backend(name: str, scenario: Scenario, members: int = 1, **kwargs: Any)
     if name == "surrogate":
         from .backends.surrogate import SurrogateBackend
 
-        unknown = sorted(set(kwargs) - {"checkpoint", "per_tti"})
+        options = [
+            p for p in inspect.signature(SurrogateBackend).parameters
+            if p not in ("scenario", "members")
+        ]  # fmt: skip
+        unknown = sorted(set(kwargs) - set(options))
         if unknown:
             raise ValueError(
-                f"the surrogate backend takes only checkpoint= and per_tti=, got "
-                f"{', '.join(unknown)}"
+                f"the surrogate backend takes only {', '.join(f'{o}=' for o in options)}; "
+                f"got {', '.join(unknown)}"
             )
         return SurrogateBackend(scenario, members=members, **kwargs)
     raise ValueError(f"unknown backend {name!r}; valid backends: {', '.join(BACKENDS)}")

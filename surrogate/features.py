@@ -18,6 +18,7 @@ scenario (same cells, same number of UEs), so an environment batch is one call.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -124,6 +125,20 @@ class SceneBatch:
         for name in ("ue_xy_m", "ue_speed_mps", "load_factor", "hour"):
             if not bool(torch.isfinite(getattr(self, name)).all()):
                 raise ValueError(f"{name} must be finite, got NaN/inf in the scene inputs")
+
+    def select(self, start: int, stop: int) -> SceneBatch:
+        """Scenes ``start:stop`` of the batch (every per-scene field sliced alike)."""
+        delta = None if self.config_delta is None else self.config_delta[start:stop]
+        return dataclasses.replace(
+            self,
+            configs=self.configs[start:stop],
+            ue_xy_m=self.ue_xy_m[start:stop],
+            ue_indoor=self.ue_indoor[start:stop],
+            ue_speed_mps=self.ue_speed_mps[start:stop],
+            load_factor=self.load_factor[start:stop],
+            hour=self.hour[start:stop],
+            config_delta=delta,
+        )
 
     @property
     def size(self) -> int:

@@ -11,6 +11,7 @@ utilisation.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import warnings
@@ -60,6 +61,36 @@ class TwinSample:
     ue_tti_sinr_db: torch.Tensor | None = None  # [n_samples, n_ttis, n_ues] (n_ttis > 0)
     ue_tti_throughput_mbps: torch.Tensor | None = None  # [n_samples, n_ttis, n_ues]
     ue_slow_score: torch.Tensor | None = None  # [n_samples, n_ues, 3] slow state s_k (.slow)
+
+    @staticmethod
+    def cat(parts: Sequence[TwinSample]) -> TwinSample:
+        """One sample of all scenes of ``parts`` (samples of consecutive scene batches).
+
+        Node tensors are joined along their node axis and the scene ids of each part are
+        offset by the scenes before it, so the result is laid out as one call on all the
+        scenes would have laid it out.
+        """
+        if not parts:
+            raise ValueError("parts: need at least one TwinSample")
+        if len(parts) == 1:
+            return parts[0]
+        offsets, n = [], 0
+        for p in parts:
+            offsets.append(n)
+            n += int(max(int(p.ue_scene.max()), int(p.cell_scene.max()))) + 1
+        out: dict[str, torch.Tensor | None] = {}
+        for f in dataclasses.fields(TwinSample):
+            xs = [getattr(p, f.name) for p in parts]
+            if xs[0] is None:
+                out[f.name] = None
+                continue
+            if f.name in ("ue_scene", "cell_scene"):
+                out[f.name] = torch.cat([x + o for x, o in zip(xs, offsets, strict=True)])
+            elif f.name == "ue_serving":  # [n_ues]: index within the scene, no offset
+                out[f.name] = torch.cat(xs)
+            else:  # [S, n_nodes, ...] or [S, n_ttis, n_ues]: the node axis is 1 or 2
+                out[f.name] = torch.cat(xs, 2 if f.name.startswith("ue_tti_") else 1)
+        return TwinSample(**out)  # type: ignore[arg-type]
 
 
 class Twin:

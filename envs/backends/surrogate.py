@@ -14,7 +14,8 @@ One :meth:`SurrogateBackend.step` of ``B`` environments is one batched twin call
    Positions agree with the simulator's walk until the first waypoint arrival; after it the
    waypoint draws differ (same process, another stream).
 2. **One scene batch** of the ``B`` scenes (``load_factor = timing.load_factor(step)``,
-   ``hour = timing.hour_of_day(step)``), one batched graph, one backbone pass.
+   ``hour = timing.hour_of_day(step)``), one batched graph, one backbone pass (batches of
+   more than ``max_ues_per_call`` UEs in chunks of whole scenes, with the same draws).
 3. **Members**: member ``m`` of element ``b`` is the ``m``-th draw of the twin on the scene
    of ``b`` (its own latent z, quantile uniforms, activity and handover draws); the ``M``
    members share the UE positions. Every element has its own twin generator
@@ -54,7 +55,7 @@ from rantwin.scenarios.mobility import PopulationSampler, ServiceArea
 from rantwin.simulator.rng import spawn_generators
 from rantwin.surrogate.features import DELTA_KNOBS, SceneBatch
 from rantwin.surrogate.slow import SlowState
-from rantwin.surrogate.twin import Twin
+from rantwin.surrogate.twin import Twin, TwinSample
 
 from ..types import KpiSample, config_tensors
 from .simulator import member_seed
@@ -63,6 +64,11 @@ __all__ = ["MEAS_PERIOD_S", "SurrogateBackend", "SurrogateBatchState", "default_
 
 #: Time resolution of the random-waypoint walk (the simulator's measurement period).
 MEAS_PERIOD_S = 0.2
+#: Default bound on the UEs of one twin call (:class:`SurrogateBackend` ``max_ues_per_call``).
+#: Larger batches are sampled in consecutive chunks of whole scenes: on 2 CPU cores a call's
+#: per-edge tensors stop fitting any cache past about this size (hex19-uma, 1,140 UEs per
+#: scene: B = 256 in one call ran at 24 env-steps/s against 38 at B = 64, issue #5).
+MAX_UES_PER_CALL = 65_536
 #: Spawn key of the twin's generator of an episode (independent of the simulator streams).
 _TWIN_STREAM = 0x7477696E  # "twin"
 
@@ -203,6 +209,9 @@ class SurrogateBackend:
         per_tti: Also draw per-TTI SINR and throughput (the fast timescale).
         diffusion_head: A diffusion-head checkpoint trained on this twin (``rantwin
             train-surrogate --head diffusion``): the continuous KPIs then come from it.
+        max_ues_per_call: Bound on the UEs (``B · n_ues``) of one twin call; a larger batch
+            is sampled in chunks of whole scenes with the same draws (each element has its
+            own generator). ``None``: one call, however large.
 
     Raises:
         ValueError: ``members < 1``, no bundled twin and no ``checkpoint``, or a checkpoint
@@ -216,9 +225,19 @@ class SurrogateBackend:
         checkpoint: str | os.PathLike[str] | None = None,
         per_tti: bool = False,
         diffusion_head: str | os.PathLike[str] | None = None,
+        max_ues_per_call: int | None = MAX_UES_PER_CALL,
     ):
         if isinstance(members, bool) or not isinstance(members, int) or members < 1:
             raise ValueError(f"members must be an integer >= 1, got {members!r}")
+        if max_ues_per_call is not None and (
+            isinstance(max_ues_per_call, bool)
+            or not isinstance(max_ues_per_call, int)
+            or max_ues_per_call < 1
+        ):
+            raise ValueError(
+                f"max_ues_per_call must be an integer >= 1 or None, got {max_ues_per_call!r}"
+            )
+        self.max_ues_per_call = max_ues_per_call
         if checkpoint is None:
             path = default_checkpoint()
             if path is None:
@@ -343,7 +362,6 @@ class SurrogateBackend:
             config_delta=delta,
         )
         scenes.check_finite()
-        graph = self.twin.graphs(scenes)
         # 3. M draws per scene, element b from its own generator
         gens_t = [_restore(s) for s in state.rng_twin]
         n_ttis = timing.ttis_per_superstep if self.per_tti else 0
@@ -355,7 +373,7 @@ class SurrogateBackend:
                 moved_m=(xy - state.ue_xy_m).norm(dim=-1).reshape(-1).float(),  # [B·n]
                 d_corr_m=torch.full((b_size * n,), self._d_corr_m),
             )
-        ts = self.twin.sample(graph, m_size, gens_t, n_ttis=n_ttis, slow=slow)
+        ts = self._sample(scenes, gens_t, n_ttis, slow)
         slow_score = state.slow_score
         if ts.ue_slow_score is not None and slow is not None:
             # [M, B·n, 3] -> [B, M, n, 3]
@@ -435,6 +453,34 @@ class SurrogateBackend:
                 tti_index=idx,
             )
         return new, kpi
+
+    def _sample(
+        self,
+        scenes: SceneBatch,
+        gens: list[torch.Generator],
+        n_ttis: int,
+        slow: SlowState | None,
+    ) -> TwinSample:
+        """Graphs and twin draws of ``scenes``, in chunks of at most ``max_ues_per_call`` UEs.
+
+        Scene ``b`` draws from ``gens[b]`` only, so chunking changes no draw.
+        """
+        n, m_size = scenes.n_ues, self.n_members
+        per_call = scenes.size
+        if self.max_ues_per_call is not None:
+            per_call = max(1, self.max_ues_per_call // n)
+        parts = []
+        for b0 in range(0, scenes.size, per_call):
+            b1 = min(b0 + per_call, scenes.size)
+            part_slow = None
+            if slow is not None:  # [M, B·n, 3] / [B·n] -> UEs of scenes b0:b1
+                u = slice(b0 * n, b1 * n)
+                part_slow = SlowState(slow.score[:, u], slow.moved_m[u], slow.d_corr_m[u])
+            graph = self.twin.graphs(scenes.select(b0, b1))
+            parts.append(
+                self.twin.sample(graph, m_size, gens[b0:b1], n_ttis=n_ttis, slow=part_slow)
+            )
+        return TwinSample.cat(parts)
 
     def replace(
         self, state: SurrogateBatchState, index: Sequence[int], new: SurrogateBatchState

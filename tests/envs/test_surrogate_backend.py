@@ -141,6 +141,38 @@ def test_backend_batch_independent_and_members(tiny_sc, ckpt):
     assert merged.step.tolist() == [0, 1]
 
 
+def test_large_batches_are_sampled_in_chunks_with_the_same_draws(tiny_sc, ckpt):
+    """max_ues_per_call splits a batch into calls of whole scenes; no draw changes."""
+    from rantwin.scenarios import CellConfig
+
+    n = tiny_sc.ues.count
+    one = make_backend("surrogate", tiny_sc, members=2, checkpoint=ckpt, max_ues_per_call=None)
+    # 2 scenes per call (the last call has 1), and 1 scene per call (fewer UEs than a scene)
+    chunked = [
+        make_backend("surrogate", tiny_sc, members=2, checkpoint=ckpt, max_ues_per_call=c)
+        for c in (2 * n + 1, 1)
+    ]
+    calls = []
+    real = chunked[0].twin.sample
+    chunked[0].twin.sample = lambda graph, *a, **k: (
+        calls.append(graph.num_scenes) or real(graph, *a, **k)
+    )
+    cfgs = [CellConfig.default(tiny_sc)] * 5
+    states = [be.reset([1, 2, 3, 4, 5]) for be in (one, *chunked)]
+    for step in range(3):  # the slow state is carried through the chunks too
+        outs = [be.step(st, cfgs) for be, st in zip((one, *chunked), states, strict=True)]
+        states = [o[0] for o in outs]
+        ref = outs[0][1]
+        for _, kpi in outs[1:]:
+            for f in ("ue_rsrp_dbm", "ue_sinr_db", "ue_active", "cell_prb_util",
+                      "cell_handovers_out"):  # fmt: skip
+                torch.testing.assert_close(getattr(kpi, f), getattr(ref, f), atol=1e-4, rtol=0)
+        for st in states[1:]:
+            torch.testing.assert_close(st.slow_score, states[0].slow_score, atol=1e-4, rtol=0)
+            assert torch.equal(st.rng_twin, states[0].rng_twin)
+        assert calls[-3:] == [2, 2, 1], step
+
+
 def test_ue_drop_is_the_simulators_member_0(tiny_sc, ckpt):
     be = make_backend("surrogate", tiny_sc, checkpoint=ckpt)
     st = be.reset([3])
@@ -216,8 +248,10 @@ def test_bad_checkpoint_errors(tiny_sc, tmp_path, monkeypatch):
         make_backend("surrogate", tiny_sc, checkpoint=str(tmp_path / "nope"))
     with pytest.raises(ValueError, match="cannot load the twin"):
         make_backend("surrogate", tiny_sc, checkpoint=str(tmp_path))
-    with pytest.raises(ValueError, match="only checkpoint= and per_tti="):
+    with pytest.raises(ValueError, match="only checkpoint=, per_tti=, diffusion_head=, max_ues"):
         make_backend("surrogate", tiny_sc, checkpont="x")
+    with pytest.raises(ValueError, match="max_ues_per_call must be an integer >= 1"):
+        make_backend("surrogate", tiny_sc, max_ues_per_call=0)
     monkeypatch.setattr(sur, "default_checkpoint", lambda: None)
     with pytest.raises(ValueError, match=r"python -m rantwin\.bench\.default_twin"):
         make_backend("surrogate", tiny_sc)
