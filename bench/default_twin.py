@@ -48,6 +48,23 @@ HELD_OUT_SCENARIO = "hex7-umi"
 SCENARIO_HOURS = (0, 6, 12, 18)
 
 
+def scenario_data_dir(work: Path, name: str, hour: int | None) -> Path:
+    """Where a build keeps a built-in scenario's training episodes.
+
+    ``hour=None``: the episodes from midnight of the ``--midnight`` recipe; else the 4
+    episodes that start at ``hour``.
+    """
+    return work / "data" / (name if hour is None else f"{name}-h{hour:02d}x4")
+
+
+def train_data_dirs(work: Path, whole_day: bool) -> list[Path]:
+    """The training datasets of a build, in the order the build trains on them."""
+    hours: tuple[int | None, ...] = SCENARIO_HOURS if whole_day else (None,)
+    return [work / "data" / fam for fam in TRAIN_FAMILIES] + [
+        scenario_data_dir(work, name, h) for name in TRAIN_SCENARIOS for h in hours
+    ]
+
+
 def _run(args: list[str]) -> None:
     code = rantwin(args)
     if code != 0:
@@ -104,10 +121,10 @@ def main() -> None:
         train_dirs.append(d)
     for i, name in enumerate(TRAIN_SCENARIOS):
         if not args.whole_day:  # --midnight: 4 episodes from midnight
-            runs = [(work / "data" / name, "4", str(args.seed + 10 + i), [])]
+            runs = [(scenario_data_dir(work, name, None), "4", str(args.seed + 10 + i), [])]
         else:  # 4 episodes at each time of day (1 gave +36 % UE throughput at night on hex7)
             runs = [
-                (work / "data" / f"{name}-h{h:02d}x4", "4", str(args.seed + 100 + 10 * i + k),
+                (scenario_data_dir(work, name, h), "4", str(args.seed + 100 + 10 * i + k),
                  ["--start-hour", str(h)])
                 for k, h in enumerate(SCENARIO_HOURS)
             ]  # fmt: skip
@@ -117,6 +134,7 @@ def main() -> None:
                  "--out", str(d), *hour, *common]
             )  # fmt: skip
             train_dirs.append(d)
+    assert train_dirs == train_data_dirs(work, args.whole_day)  # what the ablations read
     val_fam = work / "data" / f"val-{HELD_OUT_FAMILY}"
     _run(
         [

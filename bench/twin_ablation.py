@@ -13,7 +13,11 @@ and grades each on the replicas dataset of the held-out family, printing CRPS / 
 / coverage per KPI, each next to the simulator floor.
 
 Usage: ``python -m rantwin.bench.twin_ablation --work runs/default-twin [--epochs 12]``
-(run ``python -m rantwin.bench.default_twin`` first: it makes the data).
+(run ``python -m rantwin.bench.default_twin`` first: it makes the data; a whole-day build's
+data or a ``--midnight`` build's, whichever the work directory holds).
+
+The arms are graded one super-step at a time (a fresh draw per scene), where the slow state
+changes nothing, so no arm fits it (``slow=False``): that saves its fitting time per arm.
 """
 
 from __future__ import annotations
@@ -28,12 +32,20 @@ from rantwin.surrogate.pipeline import train_from_datasets
 from rantwin.surrogate.presets import get_preset
 from rantwin.surrogate.twin import Twin
 
-from .default_twin import HELD_OUT_FAMILY, HELD_OUT_SCENARIO, TRAIN_FAMILIES, TRAIN_SCENARIOS
+from .default_twin import (
+    HELD_OUT_FAMILY,
+    HELD_OUT_SCENARIO,
+    SCENARIO_HOURS,
+    TRAIN_SCENARIOS,
+    scenario_data_dir,
+    train_data_dirs,
+)
 
 
 def variants(epochs: int, minutes: float):
     """(name, model config, train config) of every ablation arm."""
     base_m, base_t = get_preset("v05")
+    base_m = replace(base_m, slow=False)  # graded per super-step: see the module docstring
     t = replace(base_t, epochs=epochs, max_minutes=minutes, patience=epochs)
     return [
         ("v0", replace(base_m, latent_dim=0), t),
@@ -53,7 +65,14 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=32, help="twin ensemble size")
     args = ap.parse_args()
     work = Path(args.work)
-    data = [str(work / "data" / n) for n in (*TRAIN_FAMILIES, *TRAIN_SCENARIOS)]
+    whole_day = scenario_data_dir(work, TRAIN_SCENARIOS[0], SCENARIO_HOURS[0]).is_dir()
+    data = [str(d) for d in train_data_dirs(work, whole_day)]
+    missing = [d for d in data if not Path(d).is_dir()]
+    if missing:
+        raise SystemExit(
+            f"--work {work}: no training data at {missing[0]}; run `python -m "
+            f"rantwin.bench.default_twin --work {work}` first"
+        )
     val = [str(work / "data" / f"val-{n}") for n in (HELD_OUT_FAMILY, HELD_OUT_SCENARIO)]
     rep = work / "data" / f"replicas-{HELD_OUT_FAMILY}"
     wanted = set(args.arms.split(","))
