@@ -4,10 +4,12 @@ Rows, for ``hex7-uma`` and ``hex19-uma``:
 
 - simulator, single env (one ``RanControlEnv.step`` = one super-step of the oracle);
 - surrogate, single env and natively batched B = 64 / 256 (``RanControlVectorEnv``, one
-  batched twin call per step) with the twin of ``--checkpoint`` (default: the bundled
-  twin; printed as ``n/a: twin not available`` when there is none). Speed depends on the
-  twin's architecture, not its weights, so an untrained checkpoint of the same
-  architecture times the same.
+  batched twin call per step, or chunks of at most ``MAX_UES_PER_CALL`` UEs) with the twin
+  of ``--checkpoint`` (default: the bundled twin; printed as ``n/a: twin not available``
+  when there is none). Speed depends on the twin's architecture, not its weights, so an
+  untrained checkpoint of the same architecture times the same;
+- surrogate B = 256 in one call however large (``max_ues_per_call=None``), next to the
+  chunked row: what chunking buys (hex19-uma: 292k UEs per step).
 
 UE-steps/s = env-steps/s × UEs of the scenario. Ratios surrogate / simulator are printed
 when both exist (targets: ≥ 100× single, ≥ 1000× batched).
@@ -28,11 +30,13 @@ import torch
 from rantwin.allocator import tune_allocator
 from rantwin.envs import RanControlEnv, RanControlVectorEnv
 
+#: (backend, batch, vector env, one twin call however large)
 ROWS = (
-    ("simulator", 1, False),
-    ("surrogate", 1, False),
-    ("surrogate", 64, True),
-    ("surrogate", 256, True),
+    ("simulator", 1, False, False),
+    ("surrogate", 1, False, False),
+    ("surrogate", 64, True, False),
+    ("surrogate", 256, True, False),
+    ("surrogate", 256, True, True),
 )
 NOT_AVAILABLE = "n/a: twin not available"
 
@@ -44,9 +48,14 @@ def run_row(
     vector: bool,
     steps: int,
     checkpoint: str | None = None,
+    one_call: bool = False,
 ) -> dict:
     """Time ``steps`` env steps (after one warm-up step) of one configuration."""
-    kw = {"checkpoint": checkpoint} if backend == "surrogate" and checkpoint else None
+    kw: dict[str, object] | None = None
+    if backend == "surrogate":
+        kw = {"checkpoint": checkpoint} if checkpoint else {}
+        if one_call:
+            kw["max_ues_per_call"] = None
     if vector:
         env = RanControlVectorEnv(
             num_envs=batch, scenario=scenario, backend=backend, backend_kwargs=kw
@@ -76,12 +85,13 @@ def bench(scenario: str, steps: int, checkpoint: str | None = None) -> dict:
 
     have_twin = checkpoint is not None or default_checkpoint() is not None
     out: dict[str, object] = {}
-    for backend, batch, vector in ROWS:
+    for backend, batch, vector, one_call in ROWS:
         key = f"{backend} B={batch}" if vector else f"{backend} single"
+        key += " one call" if one_call else ""
         if backend == "surrogate" and not have_twin:
             out[key] = NOT_AVAILABLE
             continue
-        out[key] = run_row(scenario, backend, batch, vector, steps, checkpoint)
+        out[key] = run_row(scenario, backend, batch, vector, steps, checkpoint, one_call)
     sim = out["simulator single"]
     for key, row in out.items():
         if key.startswith("surrogate") and isinstance(row, dict) and isinstance(sim, dict):
