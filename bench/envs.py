@@ -11,7 +11,8 @@ Rows, for ``hex7-uma`` and ``hex19-uma``:
 - surrogate B = 256 in one call however large (``max_ues_per_call=None``), next to the
   chunked row: what chunking buys (hex19-uma: 292k UEs per step).
 
-UE-steps/s = env-steps/s × UEs of the scenario. Ratios surrogate / simulator are printed
+UE-steps/s = env-steps/s × UEs of the scenario; a row's time per step is the median of its
+timed steps. Ratios surrogate / simulator are printed
 when both exist (targets: ≥ 100× single, ≥ 1000× batched).
 
 Usage: ``python -m rantwin.bench.envs [--steps N] [--checkpoint DIR] [--threads T]
@@ -39,6 +40,9 @@ ROWS = (
     ("surrogate", 256, True, True),
 )
 NOT_AVAILABLE = "n/a: twin not available"
+#: Single-env rows time this many times ``--steps`` env steps (a median of 3 steps of 20 ms
+#: is at the mercy of one hiccup: it read 41 ms once where 30 steps read 21 ms).
+SINGLE_FACTOR = 10
 
 
 def run_row(
@@ -66,16 +70,22 @@ def run_row(
     rng = np.random.default_rng(0)
     shape = env.action_space.shape
     env.step(rng.uniform(-1, 1, shape).astype(np.float32))  # warm-up
-    t0 = time.perf_counter()
+    times = []
     for _ in range(steps):
-        env.step(rng.uniform(-1, 1, shape).astype(np.float32))
-    wall = time.perf_counter() - t0
-    env_steps = steps * batch / wall
+        action = rng.uniform(-1, 1, shape).astype(np.float32)
+        t0 = time.perf_counter()
+        _, _, terminated, truncated, _ = env.step(action)
+        times.append(time.perf_counter() - t0)
+        if not vector and (terminated or truncated):
+            env.reset()
+    per_step = float(np.median(times))  # robust to a hiccup of a shared machine
+    env_steps = batch / per_step
     n_ues = env.scenario.ues.count
     return {
         "env_steps_per_s": round(env_steps, 3),
         "ue_steps_per_s": round(env_steps * n_ues, 1),
-        "s_per_step": round(wall / steps, 4),
+        "s_per_step": round(per_step, 4),
+        "timed_steps": steps,
     }
 
 
@@ -91,7 +101,9 @@ def bench(scenario: str, steps: int, checkpoint: str | None = None) -> dict:
         if backend == "surrogate" and not have_twin:
             out[key] = NOT_AVAILABLE
             continue
-        out[key] = run_row(scenario, backend, batch, vector, steps, checkpoint, one_call)
+        # a single env step is short: time SINGLE_FACTOR times as many steps
+        n = steps if vector else steps * SINGLE_FACTOR
+        out[key] = run_row(scenario, backend, batch, vector, n, checkpoint, one_call)
     sim = out["simulator single"]
     for key, row in out.items():
         if key.startswith("surrogate") and isinstance(row, dict) and isinstance(sim, dict):
@@ -102,7 +114,9 @@ def bench(scenario: str, steps: int, checkpoint: str | None = None) -> dict:
 def main() -> None:
     """Run the benchmark and print a JSON summary."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--steps", type=int, default=3, help="timed env steps per row")
+    ap.add_argument(
+        "--steps", type=int, default=3, help="timed env steps per batched row (×10 single)"
+    )
     ap.add_argument(
         "--checkpoint", default=None, help="twin checkpoint directory (default: the bundled twin)"
     )
