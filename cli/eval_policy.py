@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description=(
             "Evaluate one or more policies with the same episode seeds (common random "
             "numbers) on the twin ensemble and / or the simulator. Reports the distribution "
-            "of returns and KPIs (mean, std, p10/p50/p90, CVaR 10 %%), the paired difference "
+            "of returns and KPIs (mean, std, p10/p50/p90, CVaR 10 %), the paired difference "
             "of every policy against --reference (bootstrap CI, TOST equivalence within "
             "--margin), and with --backend both the sim-to-twin gap (PIT of the simulator's "
             "return under the twin's ensemble, gain retention). Writes REPORT/summary.md, "

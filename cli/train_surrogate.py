@@ -17,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description=(
             "Train the twin (hetero-GNN with quantile/event heads, optional scene latent) on "
             "datasets written by `rantwin simulate`. Validation uses held-out deployments: "
-            "--val-data (e.g. a family not in --data) or, without it, the last 20%% of the "
+            "--val-data (e.g. a family not in --data) or, without it, the last 20 % of the "
             "worlds. Writes CKPT/model.safetensors, CKPT/twin.json, CKPT/metrics.csv. "
             f"Presets: {presets}."
         ),

@@ -108,3 +108,14 @@ def test_calibrate_one_drop_meets_the_median_target(tmp_path, capsys):
         gap = doc[key]["median_gap_db"]
         assert abs(gap) < 2.0, f"{key}: median gap {gap:+.2f} dB vs 3GPP (target < 2 dB)"
         assert f"{key}: median gap {gap:+.2f} dB" in printed
+
+
+def test_no_help_shows_an_unformatted_percent_escape(capsys):
+    """Descriptions are not %-formatted by argparse: a literal '%%' would show as '%%'."""
+    from rantwin.cli.main import build_parser
+
+    parser = build_parser()
+    verbs = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, sub in verbs.choices.items():
+        text = sub.format_help()
+        assert "%%" not in text, f"`rantwin {name} --help` shows '%%'"
