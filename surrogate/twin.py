@@ -271,7 +271,8 @@ class Twin:
         cell_rate = torch.stack([o.cell_ho_log_rate for o in outs]).exp()
         p_full = None  # [S, n_cells] P(PRB = 1 | loaded) of the mixed PRB head (.model)
         if m.cfg.prb_full:
-            p_full = torch.sigmoid(torch.stack([o.cell_full_logit for o in outs]))
+            logits = [o.cell_full_logit for o in outs if o.cell_full_logit is not None]
+            p_full = torch.sigmoid(torch.stack(logits))
         if gens is None:
             u_ue = torch.rand((1, *ue_q.shape[:-1]), generator=one, dtype=ue_q.dtype)[0]
             u_ue = u_ue.clamp(1e-6, 1 - 1e-6)  # [S, n_ues, 3] as quantiles.sample draws them
