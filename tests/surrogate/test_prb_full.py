@@ -84,6 +84,7 @@ def test_sampling_puts_the_atom_on_loaded_cells_only(twin_graphs, bias, expect_f
 
 def test_per_scene_draws_do_not_depend_on_the_batch(twin_graphs):
     """Scene b's atom draws come from its own generator, whatever else is batched."""
+    torch.manual_seed(0)
     model = TwinModel(CFG).eval()
     _set_full_bias(model, 0.0)  # P(full) = 1/2: the draw decides
     twin = Twin(model, GraphConfig(), {})
@@ -92,7 +93,12 @@ def test_per_scene_draws_do_not_depend_on_the_batch(twin_graphs):
     gens = [torch.Generator().manual_seed(s) for s in (1, 2, 7)]
     together = twin.sample(g, 16, gens)
     n = alone.cell_prb_util.shape[1]
-    assert torch.equal(together.cell_prb_util[:, -n:], alone.cell_prb_util)
+    mine = together.cell_prb_util[:, -n:]
+    # the atom's draws are the same bits; the unsaturated values go through the batched
+    # backbone, equal to float32 rounding only (matrix products blocked by batch size)
+    assert torch.equal(mine == 1.0, alone.cell_prb_util == 1.0)
+    assert ((alone.cell_prb_util == 1.0).float().mean() - 0.5).abs() < 0.3  # both outcomes
+    torch.testing.assert_close(mine, alone.cell_prb_util, rtol=0, atol=1e-5)
 
 
 def test_a_trained_mixed_head_learns_the_saturation_rate(twin_graphs):
