@@ -100,10 +100,21 @@ class TrainConfig:
 PRB_FULL = 1.0 - 1e-6
 
 
+def cell_target_mask(cell, prb_atom: bool) -> torch.Tensor:
+    """Which cell targets a continuous head is fitted on: ``[n_cells, 2]`` bool.
+
+    The loaded cells (``y_mask``); with the atom at PRB = 1 modelled apart (the mixed PRB
+    head, ``TwinConfig.prb_full``), PRB utilisation only of the loaded cells below it.
+    """
+    if not prb_atom:
+        return cell.y_mask
+    below = cell.y[:, 0] < PRB_FULL  # [n_cells]
+    return torch.stack([cell.y_mask[:, 0] & below, cell.y_mask[:, 1]], -1)
+
+
 def real_loss(out: TwinOutput, batch: HeteroData, beta: float) -> dict[str, torch.Tensor]:
     """Loss terms against the simulator's KPIs."""
     ue, cell = batch["ue"], batch["cell"]
-    cell_mask = cell.y_mask  # [n_cells, 2] loaded cells
     extra: dict[str, torch.Tensor] = {}
     if out.cell_full_logit is not None:  # hurdle: P(PRB = 1), quantiles of PRB < 1
         loaded = cell.y_mask[:, 0]  # [n_cells]
@@ -112,7 +123,7 @@ def real_loss(out: TwinOutput, batch: HeteroData, beta: float) -> dict[str, torc
             out.cell_full_logit, full.float(), reduction="none"
         )  # [n_cells]
         extra["prb_full_bce"] = (bce * loaded).sum() / loaded.sum().clamp_min(1)
-        cell_mask = torch.stack([loaded & ~full, cell.y_mask[:, 1]], -1)  # [n_cells, 2]
+    cell_mask = cell_target_mask(cell, out.cell_full_logit is not None)  # [n_cells, 2]
     return {
         "ue_pinball": pinball_loss(out.ue_q, ue.y, ue.y_mask),
         "cell_pinball": pinball_loss(out.cell_q, cell.y, cell_mask),

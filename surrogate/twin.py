@@ -297,7 +297,8 @@ class Twin:
                 m, batch, n_samples, generator, self.sampler, active=active, embeddings=x
             )
             slow_score = None  # the head draws every super-step afresh (no slow state yet)
-            full = None  # the head paints the whole PRB distribution, atom at 1 included
+            if not self.head.cfg.prb_atom:  # it paints the whole PRB distribution itself
+                full = None
         ue = batch["ue"]
         cell = batch["cell"]
         # bounded draws: log1p(thr) <= 7 (1.1 Gbit/s per UE), <= 9 per cell (8 Gbit/s)

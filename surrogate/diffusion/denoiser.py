@@ -68,6 +68,9 @@ class DenoiserConfig:
             sampling, the simulator's flag in training), so throughput and PRB utilisation
             agree with which UEs are active.
         twin_hidden: Width of the twin's embeddings (from the twin).
+        prb_atom: The twin draws PRB utilisation = 1 itself (its mixed PRB head,
+            ``TwinConfig.prb_full``) and the head paints PRB only below it: trained on the
+            loaded cells with PRB < 1, its PRB draw is used where the twin's atom draw is 0.
         ue_shift: Per-dimension mean of the UE target (before ``/ scale``), 3 values.
         ue_scale: Per-dimension std of the UE target, 3 values.
         cell_shift: As ``ue_shift`` for cells, 2 values.
@@ -82,6 +85,7 @@ class DenoiserConfig:
     cond_dropout: float = 0.1
     use_activity: bool = True
     twin_hidden: int = 64
+    prb_atom: bool = False
     ue_shift: tuple[float, ...] = (0.0, 0.0, 0.0)
     ue_scale: tuple[float, ...] = (1.0, 1.0, 1.0)
     cell_shift: tuple[float, ...] = (0.0, 0.0)

@@ -35,6 +35,7 @@ from tqdm import tqdm
 
 from ..data import load_graphs
 from ..graph import EDGE_TYPES
+from ..train import cell_target_mask
 from ..training_log import CsvLog, EarlyStopping, check_optimisation_args
 from ..twin import Twin
 from .checkpoint import save_diffusion
@@ -138,12 +139,18 @@ def cached_conditioning(batch: HeteroData) -> Conditioning:
     )
 
 
-def fit_standardisation(graphs: list[HeteroData], target: str) -> dict[str, Any]:
-    """Per-dimension mean and std of the target over the valid entries of training graphs."""
+def fit_standardisation(
+    graphs: list[HeteroData], target: str, prb_atom: bool = False
+) -> dict[str, Any]:
+    """Per-dimension mean and std of the target over the valid entries of training graphs.
+
+    ``prb_atom``: as :class:`DenoiserConfig` (PRB entries at the atom are not valid).
+    """
     out = {}
     for nt in ("ue", "cell"):
         y = torch.cat([g[nt].y for g in graphs])  # [N, d]
-        m = torch.cat([g[nt].y_mask for g in graphs]).float()  # [N, d]
+        masks = [g[nt].y_mask if nt == "ue" else cell_target_mask(g[nt], prb_atom) for g in graphs]
+        m = torch.cat(masks).float()  # [N, d]
         if target == "innovation":
             y = y - torch.cat([g[nt].base for g in graphs])
         cnt = m.sum(0).clamp_min(1.0)  # [d]
@@ -168,7 +175,8 @@ def diffusion_loss(
     """
     cond = cached_conditioning(batch)
     ue, cell = batch["ue"], batch["cell"]
-    m_u, m_c = ue.y_mask.float(), cell.y_mask.float()  # [n_ues, 3], [n_cells, 2]
+    m_u = ue.y_mask.float()  # [n_ues, 3]
+    m_c = cell_target_mask(cell, head.cfg.prb_atom).float()  # [n_cells, 2]
     x0_u, x0_c = head.to_state(ue.y, cell.y, cond)
     x0_u, x0_c = x0_u * m_u, x0_c * m_c  # invalid entries: 0 (and no loss)
     n_b = cond.n_scenes
@@ -255,7 +263,8 @@ def train_diffusion(
         cond_dropout=args.cond_dropout,
         use_activity=args.use_activity,
         twin_hidden=twin.model.cfg.hidden,
-        **fit_standardisation(train, args.target),
+        prb_atom=twin.model.cfg.prb_full,  # keep the twin's atom at PRB = 1
+        **fit_standardisation(train, args.target, twin.model.cfg.prb_full),
     )
     head = DiffusionHead(cfg, CosineSchedule())
     opt = torch.optim.AdamW(head.parameters(), lr=args.lr, weight_decay=args.weight_decay)
