@@ -97,7 +97,6 @@ def main() -> None:
     # without a config change (a change itself causes handovers)
     common = ["--actions", "random-hold", "--steps", str(args.steps), "--resume", "--no-progress"]
     day = ["--start-hour", "random"] if args.whole_day else []
-    train_dirs = []
     for i, fam in enumerate(TRAIN_FAMILIES):
         d = work / "data" / fam
         _run(
@@ -117,7 +116,6 @@ def main() -> None:
                 *common,
             ]
         )
-        train_dirs.append(d)
     for i, name in enumerate(TRAIN_SCENARIOS):
         if not args.whole_day:  # --midnight: 4 episodes from midnight
             runs = [(scenario_data_dir(work, name, None), "4", str(args.seed + 10 + i), [])]
@@ -132,8 +130,6 @@ def main() -> None:
                 ["simulate", "--scenario", name, "--episodes", episodes, "--seed", seed,
                  "--out", str(d), *hour, *common]
             )  # fmt: skip
-            train_dirs.append(d)
-    assert train_dirs == train_data_dirs(work, args.whole_day)  # what the ablations read
     val_fam = work / "data" / f"val-{HELD_OUT_FAMILY}"
     _run(
         [
@@ -181,7 +177,7 @@ def main() -> None:
         str(args.seed),
         "--no-progress",
     ]
-    for d in train_dirs:
+    for d in train_data_dirs(work, args.whole_day):  # the dirs simulated above
         train_args += ["--data", str(d)]
     for d in (val_fam, val_sc):
         train_args += ["--val-data", str(d)]
