@@ -9,7 +9,9 @@ from rantwin.surrogate.checkpoint import load_checkpoint, save_checkpoint
 from rantwin.surrogate.graph import GraphConfig
 from rantwin.surrogate.model import TwinConfig, TwinModel
 from rantwin.surrogate.pipeline import feature_ranges
-from rantwin.surrogate.train import TrainConfig, train_twin
+from torch_geometric.loader import DataLoader
+
+from rantwin.surrogate.train import TrainConfig, _evaluate, train_twin
 from rantwin.surrogate.twin import Twin
 
 
@@ -27,6 +29,28 @@ def test_training_lowers_held_out_loss(trained):
     vals = [h["val_loss"] for h in res.history]
     assert res.best_val < vals[0]
     assert res.history[0]["phase"] == "physics" and res.history[1]["phase"] == "joint"
+
+
+@pytest.mark.parametrize("ema_decay", [0.0, 0.9])
+def test_the_kept_weights_are_the_graded_ones(twin_graphs, ema_decay):
+    """The checkpoint's weights score the best validation loss; with the moving average on,
+    those are the averaged weights (they differ from the raw run's)."""
+    tr, va = twin_graphs[:4], twin_graphs[4:]
+    cfg = TwinConfig(hidden=16, n_layers=1, heads=1, latent_dim=2)
+    kw = dict(epochs=4, physics_epochs=1, batch_size=2, patience=10)
+    res = train_twin(tr, va, cfg, TrainConfig(**kw, ema_decay=ema_decay), progress=False)
+    val = _evaluate(res.model, DataLoader(va, batch_size=2), cfg.beta, seed=1)["val_loss"]
+    assert val == res.best_val  # the same latent draws as in training's validation
+    assert res.best_val == min(h["val_loss"] for h in res.history if h["phase"] == "joint")
+    if ema_decay:
+        raw = train_twin(tr, va, cfg, TrainConfig(**kw, ema_decay=0.0), progress=False)
+        assert raw.history[0]["val_loss"] == res.history[0]["val_loss"]  # same physics phase
+        assert raw.history[-1]["val_loss"] != res.history[-1]["val_loss"]
+
+
+def test_ema_decay_is_validated():
+    with pytest.raises(ValueError, match="ema_decay must be in"):
+        TrainConfig(ema_decay=1.0)
 
 
 @pytest.mark.parametrize("conv,latent", [("transformer", 0), ("hgt", 4)])
