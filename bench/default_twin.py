@@ -16,8 +16,9 @@
 Every step resumes: rerunning after an interruption reuses finished datasets. The bundled
 checkpoint was built with the defaults (whole day, 60 worlds per family, 4 episodes of each
 built-in scenario at each of 0/6/12/18 h, 30-minute training cap) on 2026-12-01, on 2 CPU
-cores: data 19.2 min, then 11.5 min (training stopped early after 22 epochs, keeping epoch
-9; the slow state was fitted; grading the rest).
+cores: data 19.2 min; rebuilt on the same data with weight averaging (``TrainConfig.ema_decay``)
+in 9.5 min (training 9.3 min: stopped early after 25 epochs, keeping the average of epoch 12;
+the slow state fitted; then the grading).
 """
 
 from __future__ import annotations
