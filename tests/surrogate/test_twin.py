@@ -4,13 +4,12 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from torch_geometric.loader import DataLoader
 
 from rantwin.surrogate.checkpoint import load_checkpoint, save_checkpoint
 from rantwin.surrogate.graph import GraphConfig
 from rantwin.surrogate.model import TwinConfig, TwinModel
 from rantwin.surrogate.pipeline import feature_ranges
-from torch_geometric.loader import DataLoader
-
 from rantwin.surrogate.train import TrainConfig, _evaluate, train_twin
 from rantwin.surrogate.twin import Twin
 
