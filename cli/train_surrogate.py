@@ -53,12 +53,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--twin", default=None, help="--head diffusion: the frozen twin (default: the bundled)"
     )
+    p.add_argument(
+        "--next-state",
+        action="store_true",
+        help="--head diffusion: condition each super-step's draw on the previous one "
+        "(trained on the simulator's previous step; sampled from the head's own draw)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Train and report."""
+    if args.next_state and args.head != "diffusion":
+        raise ValueError("--next-state is an option of --head diffusion")
     if args.head == "diffusion":
         if args.from_ckpt:
             raise ValueError("--from and --head diffusion: choose one")
@@ -74,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
         )
         res = train_diffusion(
             with_overrides(kw, twin=str(twin), data=tuple(args.data),
-                           val_data=tuple(args.val_data or ()), out=args.out),
+                           val_data=tuple(args.val_data or ()), out=args.out,
+                           next_state=args.next_state),
             progress=not args.no_progress,
         )  # fmt: skip
         print(

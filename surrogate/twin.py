@@ -60,7 +60,9 @@ class TwinSample:
     cell_scene: torch.Tensor  # [n_cells] long
     ue_tti_sinr_db: torch.Tensor | None = None  # [n_samples, n_ttis, n_ues] (n_ttis > 0)
     ue_tti_throughput_mbps: torch.Tensor | None = None  # [n_samples, n_ttis, n_ues]
-    ue_slow_score: torch.Tensor | None = None  # [n_samples, n_ues, 3] slow state s_k (.slow)
+    # [n_samples, n_ues, 3] what the next super-step conditions on: the slow state s_k (.slow),
+    # or a next-state diffusion head's UE draw (.diffusion.next_state)
+    ue_slow_score: torch.Tensor | None = None
 
     @staticmethod
     def cat(parts: Sequence[TwinSample]) -> TwinSample:
@@ -155,6 +157,16 @@ class Twin:
             dh, _ = load_diffusion(head, model)
         return cls(model, graph_cfg, meta, head=dh, sampler=sampler)
 
+    @property
+    def carries_state(self) -> bool:
+        """Whether a super-step's draw depends on the previous one's (pass ``slow=``).
+
+        True for a twin with a slow head (``cfg.slow``) or a ``next_state`` diffusion head.
+        """
+        if self.head is not None and self.sampler is not None:
+            return bool(self.head.cfg.next_state)
+        return bool(self.model.cfg.slow)
+
     def with_head(self, head: DiffusionHead | None, sampler: SamplerConfig | None = None) -> Twin:
         """The same twin (shared network) drawing its continuous KPIs from ``head``."""
         return Twin(self.model, self.graph_cfg, self.meta, head=head, sampler=sampler)
@@ -221,8 +233,10 @@ class Twin:
             slow: The slow state of the previous super-step of the same scenes and members
                 (``TwinSample.ue_slow_score`` of that step, the distance every UE moved and
                 its decorrelation distance), for twins with a slow head (``cfg.slow``):
-                then the UE draws persist in time (:mod:`.slow`). ``None`` at an episode's
-                first step, or to draw every step afresh. It consumes no random numbers.
+                then the UE draws persist in time (:mod:`.slow`); with a ``next_state``
+                diffusion head, its score is the head's previous UE draw instead
+                (:mod:`.diffusion.next_state`). ``None`` at an episode's first step, or to
+                draw every step afresh. It consumes no random numbers.
         """
         if n_samples < 1:
             raise ValueError(f"n_samples must be >= 1, got {n_samples}")
@@ -287,16 +301,25 @@ class Twin:
             )
         # slow timescale: the UE levels follow the state recurrence of .slow
         rho = None
-        if slow is not None and m.cfg.slow:
+        head_state = self.head is not None and self.sampler is not None and self.head.cfg.next_state
+        if slow is not None and m.cfg.slow and not head_state:
             rho = m.slow_head(x["ue"], motion_features(slow.moved_m, slow.d_corr_m))  # [n, 3]
         u_ue, score = advance(u_ue, slow if rho is not None else None, rho)
         slow_score: torch.Tensor | None = score  # [S, n_ues, 3]
         u_draw = quantile_at(ue_q, u_ue)  # [S, n_ues, 3]
         if self.head is not None and self.sampler is not None:  # joint draws from the head
             u_draw, c_draw = self.head.sample(
-                m, batch, n_samples, generator, self.sampler, active=active, embeddings=x
+                m,
+                batch,
+                n_samples,
+                generator,
+                self.sampler,
+                active=active,
+                embeddings=x,
+                slow=slow if head_state else None,
             )
-            slow_score = None  # the head draws every super-step afresh (no slow state yet)
+            # a next-state head carries its own draw; others draw every super-step afresh
+            slow_score = self.head.state_after(u_draw, active)
             if not self.head.cfg.prb_atom:  # it paints the whole PRB distribution itself
                 full = None
         ue = batch["ue"]

@@ -133,7 +133,8 @@ class SurrogateBatchState:
         prev_cfg: Knobs of the previous super-step's config (NaN before the first step), so
             the twin sees the config change (``DELTA_KNOBS`` order).
         slow_score: The twin's slow state of every member's UE draws (NaN before the first
-            step; stays NaN for twins without a slow head), see :mod:`rantwin.surrogate.slow`.
+            step; stays NaN for twins that carry no state), see :mod:`rantwin.surrogate.slow`
+            (a next-state diffusion head's previous UE draw: ``surrogate/diffusion/next_state``).
     """
 
     ue_xy_m: torch.Tensor  # [B, n_ues, 2] float64
@@ -367,7 +368,7 @@ class SurrogateBackend:
         n_ttis = timing.ttis_per_superstep if self.per_tti else 0
         m_size = self.n_members
         slow = None
-        if self.twin.model.cfg.slow:  # the UE draws persist: previous score, distance moved
+        if self.twin.carries_state:  # the UE draws persist: previous state, distance moved
             slow = SlowState(
                 score=state.slow_score.transpose(0, 1).reshape(m_size, b_size * n, 3),
                 moved_m=(xy - state.ue_xy_m).norm(dim=-1).reshape(-1).float(),  # [B·n]

@@ -47,6 +47,7 @@ from torch_geometric.nn import HeteroConv, TransformerConv
 
 from ..graph import EDGE_TYPES, LINK_FEATURES, NEIGHBOUR_FEATURES, EdgeType
 from .conditioning import cond_dims
+from .next_state import PREV_DIMS
 
 TARGETS = ("innovation", "raw")
 
@@ -71,6 +72,8 @@ class DenoiserConfig:
         prb_atom: The twin draws PRB utilisation = 1 itself (its mixed PRB head,
             ``TwinConfig.prb_full``) and the head paints PRB only below it: trained on the
             loaded cells with PRB < 1, its PRB draw is used where the twin's atom draw is 0.
+        next_state: Condition every UE on its KPIs of the previous super-step, the head's own
+            draw when sampling (:mod:`.next_state`, GenCast-style autoregression).
         ue_shift: Per-dimension mean of the UE target (before ``/ scale``), 3 values.
         ue_scale: Per-dimension std of the UE target, 3 values.
         cell_shift: As ``ue_shift`` for cells, 2 values.
@@ -86,6 +89,7 @@ class DenoiserConfig:
     use_activity: bool = True
     twin_hidden: int = 64
     prb_atom: bool = False
+    next_state: bool = False
     ue_shift: tuple[float, ...] = (0.0, 0.0, 0.0)
     ue_scale: tuple[float, ...] = (1.0, 1.0, 1.0)
     cell_shift: tuple[float, ...] = (0.0, 0.0)
@@ -197,7 +201,7 @@ class Denoiser(nn.Module):
         self.cfg = cfg
         h = cfg.hidden
         c_ue, c_cell = cond_dims(cfg.twin_hidden)
-        c_ue += int(cfg.use_activity)
+        c_ue += int(cfg.use_activity) + (PREV_DIMS if cfg.next_state else 0)
         self.dims = {"ue": 3, "cell": 2}
         self.x_in = nn.ModuleDict({nt: nn.Linear(d, h) for nt, d in self.dims.items()})
         self.cond = nn.ModuleDict(
@@ -245,7 +249,8 @@ class Denoiser(nn.Module):
             x_cell: ``[n_cells, 2]`` noisy standardised cell state.
             logsnr_ue: ``[n_ues]`` log-SNR of each UE's scene (one per scene).
             logsnr_cell: ``[n_cells]`` log-SNR of each cell's scene.
-            cond_ue: ``[n_ues, C_ue]`` condition (+ activity column if ``use_activity``).
+            cond_ue: ``[n_ues, C_ue]`` condition (+ activity column if ``use_activity``, + the
+                :data:`~.next_state.PREV_DIMS` columns if ``next_state``).
             cond_cell: ``[n_cells, C_cell]`` condition.
             edge_index: per edge type ``[2, E]``; edge_attr: per edge type ``[E, F_e]``.
             drop_ue: ``[n_ues]`` bool, use the null embedding instead of the condition

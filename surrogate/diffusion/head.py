@@ -17,9 +17,11 @@ from torch import nn
 from torch_geometric.data import HeteroData
 
 from ..model import TwinModel
+from ..slow import SlowState
 from ..twin import Twin
 from .conditioning import Conditioning, conditioning, replicate_edges
 from .denoiser import Denoiser, DenoiserConfig
+from .next_state import mask_inactive_throughput, previous_columns
 from .sampler import DEFAULT_SAMPLER, GeneratorArg, SamplerConfig, State, sample
 from .schedule import DEFAULT_SCHEDULE, CosineSchedule
 
@@ -85,24 +87,83 @@ class DiffusionHead(nn.Module):
             x_cell * self.cell_scale + self.cell_shift + bc,
         )
 
-    def ue_condition(self, cond: Conditioning, active: torch.Tensor | None) -> torch.Tensor:
-        """UE condition with the activity column when configured.
+    def ue_condition(
+        self,
+        cond: Conditioning,
+        active: torch.Tensor | None,
+        previous: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """UE condition with the activity column and the next-state columns when configured.
 
-        **Input:** ``active: [n_ues]`` or ``[S, n_ues]`` bool/float. **Output:** ``[n_ues, C]``
-        or ``[S * n_ues, C]`` (sample-major).
+        Input:
+            cond: The batch's condition (``cond.ue [n_ues, C]``).
+            active: ``[n_ues]`` or ``[S, n_ues]`` bool/float (``use_activity``).
+            previous: ``[n_ues, 6]`` or ``[S, n_ues, 6]`` (``next_state``,
+                :func:`.next_state.previous_columns`).
+
+        Output:
+            ``[n_ues, C']`` when every extra column is shared by the samples, else
+            ``[S * n_ues, C']`` (sample-major).
         """
-        if not self.cfg.use_activity:
+        extra: list[torch.Tensor] = []  # [n_ues, k] or [S, n_ues, k]
+        if self.cfg.use_activity:
+            if active is None:
+                raise ValueError(
+                    "active is None but this diffusion head was trained with use_activity=True: "
+                    "pass the UE activity draws ([S, n_ues] bool, e.g. TwinSample.ue_active)"
+                )
+            extra.append(active.to(cond.ue.dtype)[..., None])
+        if self.cfg.next_state:
+            if previous is None:
+                raise ValueError(
+                    "previous is None but this diffusion head has next_state=True: pass "
+                    "next_state.previous_columns(...) ([n_ues, 6] or [S, n_ues, 6])"
+                )
+            extra.append(previous.to(cond.ue.dtype))
+        if not extra:
             return cond.ue
-        if active is None:
+        n_s = max((e.shape[0] if e.dim() == 3 else 1) for e in extra)
+        if n_s == 1 and all(e.dim() == 2 for e in extra):
+            return torch.cat([cond.ue, *extra], -1)  # [n_ues, C']
+        parts = [cond.ue.expand(n_s, -1, -1)]
+        parts += [e if e.dim() == 3 else e.expand(n_s, -1, -1) for e in extra]
+        out = torch.cat(parts, -1)  # [S, n_ues, C']
+        return out.reshape(n_s * cond.n_ues, -1)  # [S * n_ues, C']
+
+    def previous(self, slow: SlowState | None, n_samples: int, n_ues: int) -> torch.Tensor | None:
+        """The next-state columns ``[S, n_ues, 6]`` from the previous step's state, or ``None``.
+
+        ``slow.score`` holds the head's previous draw (:meth:`state_after`); ``slow=None``
+        (an episode's first step) gives the columns of an absent previous step.
+        """
+        if not self.cfg.next_state:
+            return None
+        if slow is None:
+            nan = torch.full((n_samples, n_ues, 3), float("nan"))
+            zero = torch.zeros(n_ues)
+            return previous_columns(nan, zero, zero + 1.0, *self.ue_standardisation())
+        if tuple(slow.score.shape) != (n_samples, n_ues, 3):
             raise ValueError(
-                "active is None but this diffusion head was trained with use_activity=True: "
-                "pass the UE activity draws ([S, n_ues] bool, e.g. TwinSample.ue_active)"
+                f"slow.score must be [S={n_samples}, n_ues={n_ues}, 3] (the previous draw), "
+                f"got {tuple(slow.score.shape)}"
             )
-        a = active.to(cond.ue.dtype)
-        if a.dim() == 1:
-            return torch.cat([cond.ue, a[:, None]], -1)  # [n_ues, C + 1]
-        n_s = a.shape[0]
-        return torch.cat([cond.ue.repeat(n_s, 1), a.reshape(-1, 1)], -1)  # [S * n_ues, C + 1]
+        return previous_columns(slow.score, slow.moved_m, slow.d_corr_m, *self.ue_standardisation())
+
+    def ue_standardisation(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(ue_shift [3], ue_scale [3])`` buffers."""
+        shift: torch.Tensor = self.ue_shift  # type: ignore[assignment]
+        scale: torch.Tensor = self.ue_scale  # type: ignore[assignment]
+        return shift, scale
+
+    def state_after(self, ue_draw: torch.Tensor, active: torch.Tensor) -> torch.Tensor | None:
+        """What the next super-step conditions on (``None`` for a head without ``next_state``).
+
+        **Input:** ``ue_draw [S, n_ues, 3]``, ``active [S, n_ues]`` bool. **Output:** the
+        draw with throughput 0 where inactive, ``[S, n_ues, 3]``.
+        """
+        if not self.cfg.next_state:
+            return None
+        return mask_inactive_throughput(ue_draw, active)
 
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
@@ -115,6 +176,7 @@ class DiffusionHead(nn.Module):
         sampler: SamplerConfig = DEFAULT_SAMPLER,
         active: torch.Tensor | None = None,
         embeddings: dict[str, torch.Tensor] | None = None,
+        slow: SlowState | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Joint draws of every scene's normalised KPIs.
 
@@ -128,6 +190,10 @@ class DiffusionHead(nn.Module):
             active: ``[S, n_ues]`` bool UE activity of each draw (needed when the head was
                 trained with ``use_activity``).
             embeddings: ``twin.embed(batch)`` if already computed.
+            slow: For a ``next_state`` head, the previous super-step of the same scenes and
+                members (``score`` = :meth:`state_after` of that step ``[S, n_ues, 3]``, NaN
+                rows for UEs at their first step; distance moved; decorrelation distance);
+                ``None`` at an episode's first step. Ignored by other heads.
 
         Output:
             ``(ue [S, n_ues, 3], cell [S, n_cells, 2])`` in the units of ``data["ue"].y`` /
@@ -140,13 +206,19 @@ class DiffusionHead(nn.Module):
         model = twin.model if isinstance(twin, Twin) else twin
         cond = conditioning(model, batch, embeddings)
         ue_n, cell_n = cond.scene_counts()
-        fn = self.model_fn(cond, n_samples, sampler.guidance, active)
+        prev = self.previous(slow, n_samples, cond.n_ues)  # [S, n_ues, 6] or None
+        fn = self.model_fn(cond, n_samples, sampler.guidance, active, prev)
         shapes = [(n_samples, cond.n_ues, 3), (n_samples, cond.n_cells, 2)]
         x_ue, x_cell = sample(fn, shapes, self.schedule, sampler, generator, [ue_n, cell_n])
         return self.from_state(x_ue, x_cell, cond)
 
     def model_fn(
-        self, cond: Conditioning, n_samples: int, guidance: float, active: torch.Tensor | None
+        self,
+        cond: Conditioning,
+        n_samples: int,
+        guidance: float,
+        active: torch.Tensor | None,
+        previous: torch.Tensor | None = None,
     ):
         """The guided v-prediction ``(x_t, λ) -> v`` over ``S`` copies of the batch.
 
@@ -159,7 +231,7 @@ class DiffusionHead(nn.Module):
         n_copy = 2 * n_s if mode == "cfg" else n_s
         n_nodes = {"ue": cond.n_ues, "cell": cond.n_cells}
         ei, ea = replicate_edges(cond.edge_index, cond.edge_attr, n_nodes, n_copy)
-        c_ue = self.ue_condition(cond, active)  # [n_ues, C] or [S * n_ues, C + 1]
+        c_ue = self.ue_condition(cond, active, previous)  # [n_ues, C] or [S * n_ues, C']
         if c_ue.shape[0] != n_s * cond.n_ues:  # no per-sample column: same for every copy
             c_ue = c_ue.repeat(n_s, 1)  # [S * n_ues, C]
         c_cell = cond.cell.repeat(n_s, 1)  # [S * n_cells, C]

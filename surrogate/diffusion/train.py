@@ -42,6 +42,7 @@ from .checkpoint import save_diffusion
 from .conditioning import Conditioning, conditioning
 from .denoiser import DenoiserConfig
 from .head import DiffusionHead
+from .next_state import attach_previous, previous_columns
 from .schedule import CosineSchedule, alpha_sigma, v_target
 
 
@@ -61,6 +62,8 @@ class TrainArgs:
         target: ``"raw"`` (y; default, see :mod:`.denoiser`) or ``"innovation"`` (y − twin p50).
         cond_dropout: Condition dropout probability per scene (classifier-free guidance).
         use_activity: Condition UEs on their activity flag.
+        next_state: Condition UEs on their previous super-step (teacher forcing on the
+            simulator's step k − 1 in training; the head's own draw when sampling).
         epochs: Maximum epochs.
         batch_size: Scenes per batch.
         lr: AdamW learning rate (cosine-annealed to 0 over ``epochs``).
@@ -80,6 +83,7 @@ class TrainArgs:
     target: str = "raw"
     cond_dropout: float = 0.1
     use_activity: bool = True
+    next_state: bool = False
     epochs: int = 60
     batch_size: int = 16
     lr: float = 2e-3
@@ -190,7 +194,10 @@ def diffusion_loss(
     eps_u = torch.randn(x0_u.shape, generator=generator)
     eps_c = torch.randn(x0_c.shape, generator=generator)
     drop = torch.rand(n_b, generator=generator) < cond_dropout  # [B]
-    c_ue = head.ue_condition(cond, ue.active if head.cfg.use_activity else None)
+    prev = None  # [n_ues, 6] the simulator's previous step (teacher forcing)
+    if head.cfg.next_state:
+        prev = previous_columns(ue.prev_y, ue.moved_m, ue.d_corr_m, *head.ue_standardisation())
+    c_ue = head.ue_condition(cond, ue.active if head.cfg.use_activity else None, prev)
     v_u, v_c = head.denoiser(
         a_u * x0_u + s_u * eps_u,
         a_c * x0_c + s_c * eps_c,
@@ -255,6 +262,11 @@ def train_diffusion(
     for gs in (train, val):
         if not hasattr(gs[0]["ue"], "cond"):
             attach_conditioning(twin, gs)
+        if args.next_state and attach_previous(gs) == 0:
+            raise ValueError(
+                "next_state: no consecutive super-steps in the data (the datasets need "
+                "episodes of 2 steps or more)"
+            )
     cfg = DenoiserConfig(
         hidden=args.hidden,
         n_layers=args.n_layers,
@@ -262,6 +274,7 @@ def train_diffusion(
         target=args.target,
         cond_dropout=args.cond_dropout,
         use_activity=args.use_activity,
+        next_state=args.next_state,
         twin_hidden=twin.model.cfg.hidden,
         prb_atom=twin.model.cfg.prb_full,  # keep the twin's atom at PRB = 1
         **fit_standardisation(train, args.target, twin.model.cfg.prb_full),
