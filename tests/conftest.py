@@ -35,3 +35,13 @@ def small_variant(name: str = "hex7-uma", **overrides) -> object:
 def tiny():
     """hex7-uma with 42 UEs, 20 TTIs per super-step and 4 s of mobility per super-step."""
     return small_variant()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sb3_logs_in_a_temp_dir(tmp_path_factory):
+    """SB3 gives every ``learn()`` without a logger folder a new ``/tmp/SB3-<time>`` folder;
+    the tests' folders go under pytest's temporary directory instead."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SB3_LOGDIR", str(tmp_path_factory.mktemp("sb3")))
+    yield
+    mp.undo()
