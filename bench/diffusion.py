@@ -3,7 +3,8 @@ r"""Benchmark the diffusion head against the twin's quantile/CVAE head on held-o
     python -m rantwin.bench.diffusion --twin surrogate/default_twin --head runs/diffusion \
         --data runs/d/replicas-umi-dense --cost-data runs/d/replicas-hex7-uma --out runs/bench-diff
 
-Reports (JSON + a markdown summary in ``--out``, also printed):
+Reports (JSON + a markdown summary in ``--out``, also printed; the NFE curve and the guidance
+sweep also as ``nfe_vs_crps.png`` and ``guidance.png``, ``--replot`` redraws them):
 
 1. **Scores** per KPI on a replicas dataset (``rantwin simulate --replicas``), graded by
    :func:`rantwin.surrogate.evaluate.grade_twin` exactly as ``rantwin eval-surrogate`` does:
@@ -169,12 +170,69 @@ def _cost(twin: Twin, head, args) -> dict:
     return out
 
 
+def plot(res: dict, out: Path) -> list[Path]:
+    """``nfe_vs_crps.png`` and ``guidance.png`` from a bench result (what exists of them).
+
+    NFE: mean CRPS / floor of the continuous KPIs against network evaluations per sample, one
+    line per sampler kind, the reference as a dashed line. Guidance: mean CRPS / floor and
+    each KPI's spread–skill (diversity) against the guidance scale ``w``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    ref = res.get("diffusion_reference")
+    if res.get("nfe_vs_crps"):
+        fig, ax = plt.subplots(figsize=(5.5, 3.8))
+        kinds: dict[str, list[tuple[int, float]]] = {}
+        for e in res["nfe_vs_crps"]:
+            kinds.setdefault(e["kind"], []).append((e["nfe"], e["crps_over_floor"]))
+        for kind, pts in kinds.items():
+            pts.sort()
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", label=kind)
+        if ref:
+            ax.axhline(_mean_ratio(ref), ls="--", c="k", lw=1, label="reference (DDPM)")
+        if res.get("quantile"):
+            ax.axhline(_mean_ratio(res["quantile"]), ls=":", c="grey", lw=1, label="quantile head")
+        ax.axvline(8, c="r", lw=0.8, alpha=0.5)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("network evaluations per sample (NFE)")
+        ax.set_ylabel("mean CRPS / simulator floor")
+        ax.set_title("samplers of the diffusion head, held-out deployments")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        written.append(out / "nfe_vs_crps.png")
+        fig.savefig(written[-1], dpi=120)
+        plt.close(fig)
+    if res.get("guidance"):
+        g = sorted(res["guidance"], key=lambda e: e["w"])
+        ws = [e["w"] for e in g]
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
+        a1.plot(ws, [e["crps_over_floor"] for e in g], "o-")
+        a1.set_xlabel("guidance scale w")
+        a1.set_ylabel("mean CRPS / simulator floor")
+        for k in g[0]["spread_skill"]:
+            a2.plot(ws, [e["spread_skill"][k] for e in g], "o-", label=k)
+        a2.axhspan(0.8, 1.2, color="g", alpha=0.1, label="[0.8, 1.2]")
+        a2.set_xlabel("guidance scale w")
+        a2.set_ylabel("spread–skill (diversity)")
+        a2.legend(fontsize=7)
+        fig.suptitle("classifier-free guidance sweep, held-out deployments")
+        fig.tight_layout()
+        written.append(out / "guidance.png")
+        fig.savefig(written[-1], dpi=120)
+        plt.close(fig)
+    return written
+
+
 def main() -> None:
     """Run the benchmark (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--twin", default="surrogate/default_twin", help="twin checkpoint dir")
-    ap.add_argument("--head", required=True, help="diffusion-head checkpoint dir")
-    ap.add_argument("--data", required=True, help="held-out replicas dataset")
+    ap.add_argument("--head", help="diffusion-head checkpoint dir (required unless --replot)")
+    ap.add_argument("--data", help="held-out replicas dataset (required unless --replot)")
     ap.add_argument("--cost-data", default=None, help="dataset of the cost scenario (hex7-uma)")
     ap.add_argument("--out", default="runs/bench-diffusion", help="output dir")
     ap.add_argument("--samples", type=int, default=32, help="ensemble size for the scores")
@@ -203,7 +261,16 @@ def main() -> None:
     )
     ap.add_argument("--seed", type=int, default=0, help="sampling seed")
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
+    ap.add_argument(
+        "--replot", action="store_true", help="only redraw the PNGs from OUT/diffusion-bench.json"
+    )
     args = ap.parse_args()
+    if args.replot:
+        out = Path(args.out)
+        print(*plot(json.loads((out / "diffusion-bench.json").read_text()), out), sep="\n")
+        return
+    if not args.head or not args.data:
+        ap.error("--head and --data are required (unless --replot)")
     torch.set_num_threads(args.threads)
     args.few = SamplerConfig(kind=args.few_kind, steps=args.few_steps, guidance=args.guidance)
     args.reference = SamplerConfig(kind="ddpm", steps=args.ref_steps, guidance=args.guidance)
@@ -299,6 +366,7 @@ def main() -> None:
         lines.append(f"| {e['w']} | {e['crps_over_floor']:.4f} | {ss} |")
     (out / "diffusion-bench.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+    print(*plot(res, out), sep="\n")
 
 
 if __name__ == "__main__":
