@@ -15,6 +15,7 @@ never seen in training is normalised the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -153,6 +154,7 @@ def build_batch(
     scenes: SceneBatch,
     cfg: GraphConfig | None = None,
     batched: bool = True,
+    links: Callable[[ScenarioStatics, SceneBatch], PhiLinks] = phi_links,
 ) -> HeteroData:
     """Build the heterogeneous graph of ``B`` scenes of one scenario in one pass.
 
@@ -162,12 +164,13 @@ def build_batch(
     ``data["ue"].phi_rsrp_dbm``, ``phi_sinr_db``, ``phi_serving`` ``[B·n_ues]`` and
     ``data["cell"].awake`` ``[B·n_cells]``. With ``batched`` the node stores also get
     ``batch`` vectors and ``data.num_scenes = B`` (ready for the model); without, ``B`` must
-    be 1 and the graph is a plain single-scene graph (for PyG data loaders).
+    be 1 and the graph is a plain single-scene graph (for PyG data loaders). ``links`` computes
+    the Φ tables (:func:`.features.phi_links`, or its compiled wrapper, :mod:`.compiled`).
     """
     cfg = cfg or GraphConfig()
     if not batched and scenes.size != 1:
         raise ValueError(f"batched=False needs exactly one scene, got {scenes.size}")
-    phi = phi_links(st, scenes)
+    phi = links(st, scenes)
     n_b, n_cells, n_ues = scenes.size, st.site.numel(), scenes.n_ues
     awake = phi.awake  # [B, C]
     b_u = torch.arange(n_b).repeat_interleave(n_ues)  # [B·U]

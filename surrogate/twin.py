@@ -27,6 +27,7 @@ from rantwin.allocator import tune_allocator
 from rantwin.radio.energy import cell_power_w
 
 from .checkpoint import load_checkpoint
+from .compiled import twin_paths
 from .data import TARGET_SCALE
 from .features import ScenarioStatics, SceneBatch, SceneInputs
 from .graph import GraphConfig, build_batch, build_graph
@@ -111,6 +112,9 @@ class Twin:
         meta: Checkpoint metadata (training ranges, metrics, ...).
         head: Optional diffusion head trained on this twin (``None``: quantile heads).
         sampler: The head's sampler (``None``: its default, DPM-Solver++(2M) with 8 steps).
+        compile: ``torch.compile`` the Φ tables and the backbone (:mod:`.compiled`: faster
+            batched steps after a one-off compilation; needs a C++ compiler; draws differ
+            from an eager twin's in the last bits).
     """
 
     def __init__(
@@ -120,6 +124,7 @@ class Twin:
         meta: dict[str, Any],
         head: DiffusionHead | None = None,
         sampler: SamplerConfig | None = None,
+        compile: bool = False,
     ):
         tune_allocator()  # batched steps free and reallocate large tensors: rantwin.allocator
         self.model = model.eval()
@@ -133,6 +138,7 @@ class Twin:
             sampler = DEFAULT_SAMPLER
         self.sampler = sampler
         self._statics: dict[int, tuple[object, ScenarioStatics]] = {}
+        self.paths = twin_paths(self.model, compile)  # Φ and backbone, eager or compiled
 
     @classmethod
     def load(
@@ -140,6 +146,7 @@ class Twin:
         path: str | os.PathLike[str],
         head: str | os.PathLike[str] | None = None,
         sampler: SamplerConfig | None = None,
+        compile: bool = False,
     ) -> Twin:
         """Load from a checkpoint directory (safetensors + JSON; never unpickles).
 
@@ -148,6 +155,7 @@ class Twin:
             head: A diffusion-head checkpoint directory (``rantwin train-surrogate --head
                 diffusion``); refused if it was trained on another twin.
             sampler: The head's sampler (default: its few-step default).
+            compile: ``torch.compile`` the hot paths (see the class).
         """
         model, graph_cfg, meta = load_checkpoint(path)
         dh = None
@@ -155,7 +163,7 @@ class Twin:
             from .diffusion.checkpoint import load_diffusion
 
             dh, _ = load_diffusion(head, model)
-        return cls(model, graph_cfg, meta, head=dh, sampler=sampler)
+        return cls(model, graph_cfg, meta, head=dh, sampler=sampler, compile=compile)
 
     @property
     def carries_state(self) -> bool:
@@ -168,8 +176,10 @@ class Twin:
         return bool(self.model.cfg.slow)
 
     def with_head(self, head: DiffusionHead | None, sampler: SamplerConfig | None = None) -> Twin:
-        """The same twin (shared network) drawing its continuous KPIs from ``head``."""
-        return Twin(self.model, self.graph_cfg, self.meta, head=head, sampler=sampler)
+        """The same twin (shared network and paths) drawing its continuous KPIs from ``head``."""
+        twin = Twin(self.model, self.graph_cfg, self.meta, head=head, sampler=sampler)
+        twin.paths = self.paths  # compiled once, shared
+        return twin
 
     def graph(self, inp: SceneInputs) -> HeteroData:
         """Build the graph of one scene, warning once per feature when outside training range."""
@@ -182,7 +192,7 @@ class Twin:
         key = id(scenes.scenario)
         if key not in self._statics:
             self._statics = {key: (scenes.scenario, ScenarioStatics(scenes.scenario))}
-        g = build_batch(self._statics[key][1], scenes, self.graph_cfg)
+        g = build_batch(self._statics[key][1], scenes, self.graph_cfg, links=self.paths.phi)
         self._check_range(g)
         return g
 
@@ -247,7 +257,7 @@ class Twin:
         else:
             batch = Batch.from_data_list([graphs])
         m = self.model
-        x = m.embed(batch)
+        x = self.paths.embed(batch)
         ue_b = m._batch(batch, "ue")
         cell_b = m._batch(batch, "cell")
         gens = None if generator is None or isinstance(generator, torch.Generator) else generator

@@ -1,0 +1,64 @@
+"""Opt-in torch.compile of the twin's hot paths (Φ tables and backbone)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+from rantwin.scenarios import CellConfig
+from rantwin.scenarios.mobility import PopulationSampler
+from rantwin.surrogate import compiled
+from rantwin.surrogate.features import ScenarioStatics, SceneBatch, SceneInputs, phi_links
+from rantwin.surrogate.graph import GraphConfig
+from rantwin.surrogate.model import TwinConfig, TwinModel
+from rantwin.surrogate.twin import Twin
+from tests.conftest import small_variant
+
+
+def _twin(compile: bool) -> Twin:
+    torch.manual_seed(0)
+    model = TwinModel(TwinConfig(hidden=16, n_layers=1, heads=1, latent_dim=2))
+    return Twin(model, GraphConfig(), {}, compile=compile)
+
+
+def test_eager_by_default_and_shared_with_a_head():
+    twin = _twin(False)
+    assert not twin.paths.compiled and twin.paths.phi is phi_links
+    assert twin.with_head(None).paths is twin.paths
+
+
+def test_compile_without_a_cxx_compiler_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("CXX", raising=False)
+    monkeypatch.setattr(compiled.shutil, "which", lambda name: None)
+    with pytest.raises(ValueError, match="compile=True needs a C\\+\\+ compiler"):
+        _twin(True)
+
+
+@pytest.mark.slow
+def test_compiled_paths_match_eager():
+    """Φ bitwise, the backbone to float32 rounding; compiled draws repeat bitwise."""
+    sc = small_variant()
+    pop = PopulationSampler(sc)
+    g = torch.Generator().manual_seed(0)
+    scenes = []
+    for _ in range(4):
+        p = pop.draw(g)
+        scenes.append(SceneInputs(sc, CellConfig.default(sc), p.xy_m.numpy(), p.indoor.numpy(),
+                                  p.speed_mps.numpy(), 0.7, 20.0))  # fmt: skip
+    batch = SceneBatch.of(scenes)
+    eager, comp = _twin(False), _twin(True)
+    st = ScenarioStatics(sc)
+    a, b = phi_links(st, batch), comp.paths.phi(st, batch)
+    for f in ("rsrp_dbm", "sinr_db", "p_los", "serving"):
+        assert torch.equal(getattr(a, f), getattr(b, f)), f
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an untrained twin extrapolates
+        ge, gc = eager.graphs(batch), comp.graphs(batch)
+        assert torch.equal(ge["ue"].x, gc["ue"].x)
+        se = eager.sample(ge, 2, torch.Generator().manual_seed(1))
+        s1 = comp.sample(gc, 2, torch.Generator().manual_seed(1))
+        s2 = comp.sample(gc, 2, torch.Generator().manual_seed(1))
+    assert torch.equal(s1.ue_sinr_db, s2.ue_sinr_db)
+    torch.testing.assert_close(s1.ue_rsrp_dbm, se.ue_rsrp_dbm, atol=1e-3, rtol=0)
