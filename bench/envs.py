@@ -11,12 +11,16 @@ Rows, for ``hex7-uma`` and ``hex19-uma``:
 - surrogate B = 256 in one call however large (``max_ues_per_call=None``), next to the
   chunked row: what chunking buys (hex19-uma: 292k UEs per step).
 
+With ``--compile``, the surrogate rows (single, B = 64, 256) again with ``compile=True``
+(:mod:`rantwin.surrogate.compiled`), after a warm-up that compiles (its time reported as
+``compile_warmup_s``).
+
 UE-steps/s = env-steps/s × UEs of the scenario; a row's time per step is the median of its
 timed steps. Ratios surrogate / simulator are printed
 when both exist (targets: ≥ 100× single, ≥ 1000× batched).
 
 Usage: ``python -m rantwin.bench.envs [--steps N] [--checkpoint DIR] [--threads T]
-[--json OUT]``.
+[--compile] [--scenario NAME ...] [--json OUT]``.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ def run_row(
     steps: int,
     checkpoint: str | None = None,
     one_call: bool = False,
+    compile: bool = False,
 ) -> dict:
     """Time ``steps`` env steps (after one warm-up step) of one configuration."""
     kw: dict[str, object] | None = None
@@ -60,16 +65,20 @@ def run_row(
         kw = {"checkpoint": checkpoint} if checkpoint else {}
         if one_call:
             kw["max_ues_per_call"] = None
+        if compile:
+            kw["compile"] = True
     if vector:
         env = RanControlVectorEnv(
             num_envs=batch, scenario=scenario, backend=backend, backend_kwargs=kw
         )
     else:
         env = RanControlEnv(scenario=scenario, backend=backend, backend_kwargs=kw)
+    t0 = time.perf_counter()  # reset + first step: where a compiled twin compiles
     env.reset(seed=0)
     rng = np.random.default_rng(0)
     shape = env.action_space.shape
-    env.step(rng.uniform(-1, 1, shape).astype(np.float32))  # warm-up
+    env.step(rng.uniform(-1, 1, shape).astype(np.float32))  # warm-up (compiles if compiled)
+    warmup = time.perf_counter() - t0
     times = []
     for _ in range(steps):
         action = rng.uniform(-1, 1, shape).astype(np.float32)
@@ -86,11 +95,12 @@ def run_row(
         "ue_steps_per_s": round(env_steps * n_ues, 1),
         "s_per_step": round(per_step, 4),
         "timed_steps": steps,
+        **({"compile_warmup_s": round(warmup, 1)} if compile else {}),
     }
 
 
-def bench(scenario: str, steps: int, checkpoint: str | None = None) -> dict:
-    """Every row of :data:`ROWS` for one scenario."""
+def bench(scenario: str, steps: int, checkpoint: str | None = None, compile: bool = False) -> dict:
+    """Every row of :data:`ROWS` for one scenario (and the compiled rows with ``compile``)."""
     from rantwin.envs.backends.surrogate import default_checkpoint
 
     have_twin = checkpoint is not None or default_checkpoint() is not None
@@ -104,6 +114,13 @@ def bench(scenario: str, steps: int, checkpoint: str | None = None) -> dict:
         # a single env step is short: time SINGLE_FACTOR times as many steps
         n = steps if vector else steps * SINGLE_FACTOR
         out[key] = run_row(scenario, backend, batch, vector, n, checkpoint, one_call)
+    if compile and have_twin:
+        for backend, batch, vector, one_call in ROWS:
+            if backend != "surrogate" or one_call:
+                continue
+            key = (f"surrogate B={batch}" if vector else "surrogate single") + " compiled"
+            n = steps if vector else steps * SINGLE_FACTOR
+            out[key] = run_row(scenario, backend, batch, vector, n, checkpoint, compile=True)
     sim = out["simulator single"]
     for key, row in out.items():
         if key.startswith("surrogate") and isinstance(row, dict) and isinstance(sim, dict):
@@ -123,6 +140,11 @@ def main() -> None:
     ap.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's choice)"
     )
+    ap.add_argument("--compile", action="store_true", help="also the compiled-twin rows")
+    ap.add_argument(
+        "--scenario", action="append", default=None,
+        help="scenario to run (repeat; default: hex7-uma and hex19-uma)",
+    )  # fmt: skip
     ap.add_argument("--json", help="write the summary here too")
     args = ap.parse_args()
     tuned = tune_allocator()  # before any backend, so both run with the same allocator
@@ -136,8 +158,8 @@ def main() -> None:
         "allocator_tuned": tuned,
         "checkpoint": None if ckpt is None else str(ckpt),
     }
-    for name in ("hex7-uma", "hex19-uma"):
-        out[name] = bench(name, args.steps, args.checkpoint)
+    for name in args.scenario or ("hex7-uma", "hex19-uma"):
+        out[name] = bench(name, args.steps, args.checkpoint, args.compile)
     text = json.dumps(out, indent=2)
     print(text)
     if args.json:

@@ -3,7 +3,10 @@
 - simulator: seconds per super-step of ``hex7-uma`` (after a warm-up step);
 - twin, one scene: Φ features + graph + one sample of ``hex7-uma`` (what one env step costs);
 - twin, batched: ``B`` scenes of ``hex7-uma`` per call (B = 64, 256), UE-super-steps per
-  second = B · n_ues / seconds per call.
+  second = B · n_ues / seconds per call;
+- the same twin rows with ``compile=True`` (:mod:`rantwin.surrogate.compiled`; its one-off
+  first calls, where it compiles, reported apart as ``compiled_first_calls_s``), unless
+  ``--no-compile``.
 
 Usage: ``python -m rantwin.bench.surrogate --checkpoint DIR [--threads N]``.
 """
@@ -49,37 +52,47 @@ def _median_time(fn, repeats: int) -> float:
     return float(np.median(times))
 
 
+def _twin_rows(twin: Twin, out: dict, tag: str, repeats: int, sim_s: float) -> None:
+    """Single-scene and batched rows of one twin into ``out`` (keys prefixed by ``tag``)."""
+    g = torch.Generator().manual_seed(0)
+    warm = 0.0  # the first call of each size: warm-up, and compilation for a compiled twin
+    one = _scenes("hex7-uma", 1)
+    warm += _median_time(lambda: twin.sample(twin.graphs(one), 1, g), 1)
+    t1 = _median_time(lambda: twin.sample(twin.graphs(one), 1, g), repeats)
+    out[f"{tag}twin_s_per_superstep_single"] = t1
+    out[f"{tag}speedup_single"] = sim_s / t1
+    n_ues = one.n_ues
+    for b in (64, 256):
+        scenes = _scenes("hex7-uma", b, seed=b)
+        # warm-up: first touch of this size's memory (and a recompilation)
+        warm += _median_time(lambda s=scenes: twin.sample(twin.graphs(s), 1, g), 1)
+        tb = _median_time(lambda s=scenes: twin.sample(twin.graphs(s), 1, g), max(3, repeats // 2))
+        out[f"{tag}twin_batch{b}_s_per_call"] = tb
+        out[f"{tag}twin_batch{b}_ue_superstep_per_s"] = b * n_ues / tb
+        out[f"{tag}speedup_batch{b}_per_scene"] = sim_s / (tb / b)
+    out[f"{tag}first_calls_s"] = warm
+
+
 def main() -> None:
     """Measure and print a JSON summary with ratios."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--checkpoint", required=True, help="twin checkpoint directory")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads")
     ap.add_argument("--repeats", type=int, default=5, help="timed repetitions (median)")
+    ap.add_argument("--no-compile", action="store_true", help="skip the compiled-twin rows")
     args = ap.parse_args()
     tuned = tune_allocator()  # before any backend, so both run with the same allocator
     torch.set_num_threads(args.threads)
-    twin = Twin.load(args.checkpoint)
     out: dict = {"threads": args.threads, "allocator_tuned": tuned}
     sim = Simulator("hex7-uma")
     cfg = sim.default_config()
     state, _ = sim.step(sim.reset(0), cfg)
     out["simulator_s_per_superstep"] = _median_time(lambda: sim.step(state, cfg), args.repeats)
-    g = torch.Generator().manual_seed(0)
-    one = _scenes("hex7-uma", 1)
-    twin.sample(twin.graphs(one), 1, g)  # warm-up
-    t1 = _median_time(lambda: twin.sample(twin.graphs(one), 1, g), args.repeats)
-    out["twin_s_per_superstep_single"] = t1
-    out["speedup_single"] = out["simulator_s_per_superstep"] / t1
-    n_ues = one.n_ues
-    for b in (64, 256):
-        scenes = _scenes("hex7-uma", b, seed=b)
-        twin.sample(twin.graphs(scenes), 1, g)  # warm-up: first touch of this size's memory
-        tb = _median_time(
-            lambda s=scenes: twin.sample(twin.graphs(s), 1, g), max(3, args.repeats // 2)
-        )
-        out[f"twin_batch{b}_s_per_call"] = tb
-        out[f"twin_batch{b}_ue_superstep_per_s"] = b * n_ues / tb
-        out[f"speedup_batch{b}_per_scene"] = out["simulator_s_per_superstep"] / (tb / b)
+    for tag, compiled in (("", False), ("compiled_", True)):
+        if compiled and args.no_compile:
+            continue
+        tw = Twin.load(args.checkpoint, compile=compiled)
+        _twin_rows(tw, out, tag, args.repeats, out["simulator_s_per_superstep"])
     print(
         json.dumps(
             {k: round(v, 5) if isinstance(v, float) else v for k, v in out.items()}, indent=2
