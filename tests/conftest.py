@@ -37,6 +37,24 @@ def tiny():
     return small_variant()
 
 
+def simulate_small(root, scenario, episodes: int, steps: int, worlds: int = 1):
+    """Write ``scenario`` as ``root/small.yaml`` and a random-action dataset of it to
+    ``root/data`` (``rantwin simulate``, seed 0); returns the dataset directory."""
+    import yaml
+
+    from rantwin.cli.simulate import SimulateArgs, run_simulation
+
+    sc_path = root / "small.yaml"
+    sc_path.write_text(yaml.safe_dump(scenario_to_dict(scenario)))
+    out = root / "data"
+    run_simulation(
+        SimulateArgs(scenario=str(sc_path), family=None, worlds=worlds, episodes=episodes,
+                     steps=steps, actions="random", seed=0, out=str(out)),
+        progress=False,
+    )  # fmt: skip
+    return out
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _sb3_logs_in_a_temp_dir(tmp_path_factory):
     """SB3 gives every ``learn()`` without a logger folder a new ``/tmp/SB3-<time>`` folder;

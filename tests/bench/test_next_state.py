@@ -7,11 +7,8 @@ import warnings
 
 import pytest
 import torch
-import yaml
 
 from rantwin.bench import next_state
-from rantwin.cli.simulate import SimulateArgs, run_simulation
-from rantwin.scenarios import scenario_to_dict
 from rantwin.surrogate.checkpoint import save_checkpoint
 from rantwin.surrogate.data import load_graphs
 from rantwin.surrogate.diffusion.checkpoint import save_diffusion
@@ -19,19 +16,13 @@ from rantwin.surrogate.diffusion.denoiser import DenoiserConfig
 from rantwin.surrogate.diffusion.head import DiffusionHead
 from rantwin.surrogate.graph import GraphConfig
 from rantwin.surrogate.model import TwinConfig, TwinModel
-from tests.conftest import small_variant
+from tests.conftest import simulate_small, small_variant
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("next")
-    sc = root / "small.yaml"
-    sc.write_text(yaml.safe_dump(scenario_to_dict(small_variant())))
-    run_simulation(
-        SimulateArgs(scenario=str(sc), family=None, worlds=1, episodes=2, steps=3,
-                     actions="random", seed=0, out=str(root / "data")),
-        progress=False,
-    )  # fmt: skip
+    simulate_small(root, small_variant(), episodes=2, steps=3)
     torch.manual_seed(0)
     model = TwinModel(TwinConfig(hidden=16, n_layers=1, heads=1, latent_dim=2, slow=True)).eval()
     save_checkpoint(root / "twin", model, GraphConfig(), {})

@@ -24,25 +24,16 @@ from .conftest import EPISODE, tiny_scenario
 @pytest.fixture(scope="session")
 def ckpt(tmp_path_factory):
     """A tiny trained twin checkpoint directory (no feature ranges: no range warnings)."""
-    import yaml
-
-    from rantwin.cli.simulate import SimulateArgs, run_simulation
-    from rantwin.scenarios import scenario_to_dict
     from rantwin.surrogate.checkpoint import save_checkpoint
     from rantwin.surrogate.data import load_graphs
     from rantwin.surrogate.graph import GraphConfig
     from rantwin.surrogate.model import TwinConfig
     from rantwin.surrogate.slow import fit_slow_head
     from rantwin.surrogate.train import TrainConfig, train_twin
+    from tests.conftest import simulate_small
 
     root = tmp_path_factory.mktemp("surrogate-backend")
-    sc_path = root / "small.yaml"
-    sc_path.write_text(yaml.safe_dump(scenario_to_dict(tiny_scenario())))
-    run_simulation(
-        SimulateArgs(scenario=str(sc_path), family=None, worlds=1, episodes=1, steps=2,
-                     actions="random", seed=0, out=str(root / "data")),
-        progress=False,
-    )  # fmt: skip
+    simulate_small(root, tiny_scenario(), episodes=1, steps=2)
     graphs = load_graphs([root / "data"], progress=False)
     res = train_twin(
         graphs[:-1], graphs[-1:],
