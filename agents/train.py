@@ -73,6 +73,9 @@ class TrainConfig:
         scenario: Built-in scenario name or YAML path.
         backend: ``"surrogate"`` (the twin, default) or ``"simulator"``.
         twin: Twin checkpoint folder for the surrogate backend (``None``: bundled).
+        compile_twin: ``torch.compile`` the twin's hot paths (``SurrogateBackend(compile=
+            True)``, :mod:`rantwin.surrogate.compiled`): faster batched steps after a one-off
+            compilation of a few minutes; worth it for long runs only.
         knobs: Knobs to control (``None``: all of the scenario's).
         reward: Reward weights overriding the scenario's (``{"energy": 0.5}``; names of
             :class:`~rantwin.scenarios.RewardWeights`).
@@ -105,6 +108,7 @@ class TrainConfig:
     scenario: str = "hex7-uma"
     backend: str = "surrogate"
     twin: str | None = None
+    compile_twin: bool = False
     knobs: tuple[str, ...] | None = None
     reward: dict[str, float] | None = None
     episode_steps: int = 7
@@ -165,8 +169,14 @@ class TrainConfig:
             kw["knobs"] = list(self.knobs)
         if self.reward is not None:
             kw["reward"] = dict(self.reward)
-        if self.backend == "surrogate" and self.twin is not None:
-            kw["backend_kwargs"] = {"checkpoint": self.twin}
+        if self.backend == "surrogate":
+            backend_kw: dict[str, Any] = {}
+            if self.twin is not None:
+                backend_kw["checkpoint"] = self.twin
+            if self.compile_twin:
+                backend_kw["compile"] = True
+            if backend_kw:
+                kw["backend_kwargs"] = backend_kw
         return kw
 
     def as_json(self) -> dict[str, Any]:

@@ -29,6 +29,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--backend", choices=["surrogate", "simulator"], default=d.backend, help="env backend"
     )
     p.add_argument("--twin", default=None, help="twin checkpoint folder (None: the bundled twin)")
+    p.add_argument(
+        "--compile-twin",
+        action="store_true",
+        help="torch.compile the twin's Φ tables and backbone (surrogate backend): faster "
+        "batched steps after a one-off compilation of a few minutes; needs a C++ compiler",
+    )
     p.add_argument("--knobs", nargs="+", default=None, help="knobs to control (None: all)")
     p.add_argument(
         "--reward",
@@ -95,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         scenario=args.scenario,
         backend=args.backend,
         twin=args.twin,
+        compile_twin=args.compile_twin,
         knobs=tuple(args.knobs) if args.knobs else None,
         reward=parse_weights(args.reward),
         episode_steps=args.episode_steps,

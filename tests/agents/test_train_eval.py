@@ -65,6 +65,13 @@ def test_train_config_errors():
         TrainConfig(local_weight=2.0)
 
 
+def test_env_kwargs_carry_the_twin_options():
+    assert "backend_kwargs" not in TrainConfig().env_kwargs()
+    kw = TrainConfig(twin="T", compile_twin=True).env_kwargs()
+    assert kw["backend_kwargs"] == {"checkpoint": "T", "compile": True}
+    assert "backend_kwargs" not in TrainConfig(backend="simulator", compile_twin=True).env_kwargs()
+
+
 def test_evaluate_policy_series_and_common_random_numbers(tiny_yaml):
     kw = {"scenario": tiny_yaml, "episode_steps": 2, "backend": "surrogate"}
     static = make_baseline("static", action_map(tiny_yaml))
