@@ -6,13 +6,14 @@ A batched twin step of 64 ``hex7-uma`` scenes spends about a third of its time i
 elementwise products, gathers and scatters of the message passing). Both are chains of
 small elementwise kernels that TorchInductor fuses into a few loops.
 
-Measured on 2 busy CPU cores, 1 torch thread, 64 ``hex7-uma`` scenes (13,440 UEs):
-``phi_links`` 219 → 118 ms (bitwise equal to eager, and batch-invariant), ``embed`` 219 →
-102 ms (equal to 2e-6, bitwise the same from call to call). ``bench/surrogate.py`` has the
-end-to-end row.
+Measured (``bench/surrogate.py``, 2 threads, eager and compiled in one run): 64
+``hex7-uma`` scenes (13,440 UEs) per call 282 → 169 ms (47.7k → 79.7k UE-super-steps/s),
+256 scenes 1.60× faster, one scene 1.09×. ``phi_links`` stays bitwise equal to eager (and
+batch-invariant); the backbone agrees to about 2e-6 and is bitwise the same from call to
+call.
 
-Costs: the first call compiles (20–90 s for the two, once per process; a new batch size
-recompiles in about 2 s, shapes are dynamic); TorchInductor's CPU backend needs a C++
+Costs: the first calls compile (166 s for the sizes 1, 64 and 256 in that bench, once per
+process; shapes are dynamic); TorchInductor's CPU backend needs a C++
 compiler. The compiled backbone is not bitwise equal to the eager one (float32 sums in
 another order), so a compiled and an eager twin give draws that differ in the last bits: the
 same seed gives the same trajectory only between runs with the same setting.

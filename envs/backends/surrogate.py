@@ -215,8 +215,9 @@ class SurrogateBackend:
             own generator). ``None``: one call, however large.
         compile: ``torch.compile`` the twin's Φ tables and backbone
             (:mod:`rantwin.surrogate.compiled`): faster batched steps after a one-off
-            compilation of 20–90 s; needs a C++ compiler; a compiled and an eager backend give
-            draws that differ in the last bits (each is deterministic on its own).
+            compilation of about a minute per batch size; needs a C++ compiler; a compiled
+            and an eager backend give draws that differ in the last bits (each is
+            deterministic on its own).
 
     Raises:
         ValueError: ``members < 1``, no bundled twin and no ``checkpoint``, or a checkpoint

@@ -21,7 +21,7 @@ from ..slow import SlowState
 from ..twin import Twin
 from .conditioning import Conditioning, conditioning, replicate_edges
 from .denoiser import Denoiser, DenoiserConfig
-from .next_state import mask_inactive_throughput, previous_columns
+from .next_state import PREV_DIMS, mask_inactive_throughput, previous_columns
 from .sampler import DEFAULT_SAMPLER, GeneratorArg, SamplerConfig, State, sample
 from .schedule import DEFAULT_SCHEDULE, CosineSchedule
 
@@ -138,10 +138,8 @@ class DiffusionHead(nn.Module):
         """
         if not self.cfg.next_state:
             return None
-        if slow is None:
-            nan = torch.full((n_samples, n_ues, 3), float("nan"))
-            zero = torch.zeros(n_ues)
-            return previous_columns(nan, zero, zero + 1.0, *self.ue_standardisation())
+        if slow is None:  # what previous_columns gives for an absent step: all zeros
+            return torch.zeros((n_samples, n_ues, PREV_DIMS))
         if tuple(slow.score.shape) != (n_samples, n_ues, 3):
             raise ValueError(
                 f"slow.score must be [S={n_samples}, n_ues={n_ues}, 3] (the previous draw), "
