@@ -41,7 +41,7 @@ from rantwin.surrogate.diffusion.checkpoint import load_diffusion
 from rantwin.surrogate.diffusion.next_state import mask_inactive_throughput
 from rantwin.surrogate.diffusion.sampler import SamplerConfig
 from rantwin.surrogate.metrics import band_coverage_from_samples, crps
-from rantwin.surrogate.slow import SLOW_KPIS, SlowState, normal_scores
+from rantwin.surrogate.slow import SlowState, prior_mean_scores
 from rantwin.surrogate.twin import Twin, TwinSample
 
 KPIS = ("rsrp_res_db", "sinr_res_db", "throughput_mbps")
@@ -91,12 +91,7 @@ def _teacher_state(twin: Twin, g0: HeteroData, n_samples: int) -> torch.Tensor:
     if twin.head is not None:  # next-state head: the previous KPIs themselves
         prev = mask_inactive_throughput(ue.y, ue.active.bool()).float()
     else:  # quantile twin: normal scores of the values under its quantiles (prior mean)
-        m, b = twin.model, Batch.from_data_list([g0])
-        with torch.no_grad():
-            x = m.embed(b)
-            z = m.prior_params(b, x)[0] if m.cfg.latent_dim else None
-            q = m.heads(b, x, z).ue_q  # [n, 3, L]
-        prev = torch.stack([normal_scores(q[:, j], ue.y[:, j]) for j in range(len(SLOW_KPIS))], -1)
+        prev = prior_mean_scores(twin.model, Batch.from_data_list([g0]))[1]  # [n, 3]
     return prev.expand(n_samples, -1, -1).contiguous()
 
 
@@ -116,7 +111,9 @@ def run_model(twin: Twin, episodes, n_samples: int, seed: int, label: str) -> di
         for eps in tqdm(episodes, desc=label, unit="episode", leave=False):
             prev_draw, state = None, None
             for k, g in enumerate(eps):
-                slow = None if k == 0 or state is None else _slow(state, g, eps[k - 1])
+                slow: SlowState | None = None
+                if k > 0 and state is not None:
+                    slow = _slow(state, g, eps[k - 1])
                 ts = twin.sample(g, n_samples, gen, slow=slow)
                 draw = _draws(ts, g)  # [S, n, 3]
                 state = ts.ue_slow_score if twin.carries_state else None

@@ -147,6 +147,21 @@ def normal_scores(q: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.special.ndtri(u.clamp(1e-3, 1 - 1e-3))
 
 
+@torch.no_grad()
+def prior_mean_scores(model, batch) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Normal scores of the simulator's UE values under the twin's quantiles at the prior mean.
+
+    **Input:** a batched graph with targets. **Output:** the node embeddings
+    (``{"ue": [n_ues, H], "cell": [n_cells, H]}``) and the scores ``[n_ues, 3]`` (the slow
+    state a twin would carry had it drawn the simulator's values).
+    """
+    x = model.embed(batch)
+    z = model.prior_params(batch, x)[0] if model.cfg.latent_dim else None
+    q = model.heads(batch, x, z).ue_q  # [n_ues, 3, L]
+    y = batch["ue"].y
+    return x, torch.stack([normal_scores(q[:, j], y[:, j]) for j in range(len(SLOW_KPIS))], -1)
+
+
 @dataclass(frozen=True)
 class SlowPairs:
     """Consecutive super-steps of the data, per UE, for fitting :class:`SlowHead`."""
@@ -169,13 +184,8 @@ def slow_pairs(model, graphs: list[HeteroData], batch_size: int = 32) -> SlowPai
     for i in range(0, len(graphs), batch_size):
         chunk = graphs[i : i + batch_size]
         batch = Batch.from_data_list(chunk)
-        x = model.embed(batch)
-        z = model.prior_params(batch, x)[0] if model.cfg.latent_dim else None
-        ho = model.heads(batch, x, z)
+        x, scores = prior_mean_scores(model, batch)  # [n_ues, 3]
         ue = batch["ue"]
-        scores = torch.stack(
-            [normal_scores(ho.ue_q[:, j], ue.y[:, j]) for j in range(len(SLOW_KPIS))], -1
-        )  # [n_ues, 3]
         ptr = ue.ptr.tolist()
         for gi, g in enumerate(chunk):
             sl = slice(ptr[gi], ptr[gi + 1])
