@@ -33,6 +33,7 @@ def _entry(key: str, value: Mapping[str, Any]) -> dict[str, Any]:
             "floor": dict(value["floor"]) if value.get("floor") is not None else None,
             "ratios": dict(value.get("ratios", {})),
             **({"coverage_error": value["coverage_error"]} if "coverage_error" in value else {}),
+            **({"ratio_ci": value["ratio_ci"]} if "ratio_ci" in value else {}),
         }
     if "crps_mean" in value:
         return {"kind": value.get("kind", "continuous"), "model": dict(value), "floor": None}
@@ -265,6 +266,11 @@ def report_markdown(results: Mapping[str, Mapping[str, Any]]) -> str:
                 if fv is None and floor and path.endswith("p10_p90"):
                     fv = _get(floor, "coverage")
                 ratio = ratios.get(ratio_key) if ratio_key else None
-                lines.append(f"| {label} | {_fmt(value)} | {_fmt(fv)} | {_fmt(ratio)} |")
+                cell = _fmt(ratio)
+                ci = _get(e.get("ratio_ci"), ratio_key) if ratio_key else None
+                if ratio is not None and ci is not None:
+                    level = round(100 * e["ratio_ci"]["level"])
+                    cell += f" [{_fmt(ci[0])}, {_fmt(ci[1])}] ({level} % CI over scenes)"
+                lines.append(f"| {label} | {_fmt(value)} | {_fmt(fv)} | {cell} |")
             lines.append("")
     return "\n".join(lines)

@@ -174,3 +174,36 @@ def test_bad_input_raises():
         m.grade(np.zeros(3), np.zeros((3, 4)), kind="binary")
     with pytest.raises(ValueError, match="lo must be below hi"):
         m.band_coverage_from_samples(np.zeros(3), np.zeros((3, 4)), lo=0.9, hi=0.1)
+
+
+def test_ratio_ci_is_a_scene_cluster_bootstrap_around_the_ratio():
+    from rantwin.surrogate.metrics import ratio_ci
+
+    rng = np.random.default_rng(3)
+    scene = np.repeat(np.arange(40), 25)  # [1000] 40 scenes of 25 nodes
+    level = rng.gamma(2.0, size=40)[scene]  # nodes of a scene share its difficulty
+    floor = level * rng.gamma(4.0, 0.25, size=1000)
+    model = 1.4 * floor * rng.gamma(9.0, 1 / 9, size=1000)
+    ratio = model.mean() / floor.mean()
+    lo, hi = ratio_ci(model, floor, scene)
+    assert lo < ratio < hi and 1.2 < lo and hi < 1.6
+    assert ratio_ci(model, floor, scene) == [lo, hi]  # seeded: the same report twice
+    few = scene < 4  # 4 scenes: same nodes per scene, much wider
+    lo4, hi4 = ratio_ci(model[few], floor[few], scene[few])
+    assert hi4 - lo4 > hi - lo
+    assert ratio_ci(model[:25], floor[:25], scene[:25]) is None  # one scene: no interval
+    with pytest.raises(ValueError, match="one value per node, got 1000, 999 and 1000"):
+        ratio_ci(model, floor[:-1], scene)
+
+
+def test_floor_vs_model_reports_the_crps_ratio_interval():
+    rng = np.random.default_rng(0)
+    obs, scene = rng.normal(size=200), np.repeat(np.arange(20), 10)
+    out = m.floor_vs_model(obs, rng.normal(size=(200, 8)) * 2, rng.normal(size=(200, 4)),
+                         scene_ids=scene)  # fmt: skip
+    ci = out["ratio_ci"]
+    assert ci["n_scenes"] == 20 and ci["level"] == 0.95
+    assert ci["crps_mean"][0] < out["ratios"]["crps_mean"] < ci["crps_mean"][1]
+    assert "ratio_ci" not in m.floor_vs_model(
+        obs, rng.normal(size=(200, 8)), rng.normal(size=(200, 4))
+    )

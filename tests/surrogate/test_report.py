@@ -85,7 +85,11 @@ def test_report_markdown_tables(results):
     r = results["ue/rsrp_dbm"]
     assert float(cells[1]) == pytest.approx(r["model"]["crps_mean"], rel=1e-3)
     assert float(cells[2]) == pytest.approx(r["floor"]["crps_mean"], rel=1e-3)
-    assert float(cells[3]) == pytest.approx(r["ratios"]["crps_mean"], rel=1e-3)
+    ratio, ci = cells[3].split(" [")
+    assert float(ratio) == pytest.approx(r["ratios"]["crps_mean"], rel=1e-3)
+    lo, hi = (float(v) for v in ci.split("]")[0].split(", "))
+    assert [lo, hi] == pytest.approx(r["ratio_ci"]["crps_mean"], rel=1e-3)
+    assert ci.endswith("(95 % CI over scenes)")
     assert "Brier score P(count > 0)" in md
 
 
