@@ -8,7 +8,9 @@
   first calls, where it compiles, reported apart as ``compiled_first_calls_s``), unless
   ``--no-compile``.
 
-Usage: ``python -m rantwin.bench.surrogate --checkpoint DIR [--threads N]``.
+Usage: ``python -m rantwin.bench.surrogate --checkpoint DIR [--checkpoint DIR2 …] [--threads N]``.
+Every further ``--checkpoint`` is measured in the same run (its rows prefixed ``ckpt1_``,
+``ckpt2_``, …), so two twins (say, two graph configurations) compare side by side.
 """
 
 from __future__ import annotations
@@ -76,7 +78,12 @@ def _twin_rows(twin: Twin, out: dict, tag: str, repeats: int, sim_s: float) -> N
 def main() -> None:
     """Measure and print a JSON summary with ratios."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--checkpoint", required=True, help="twin checkpoint directory")
+    ap.add_argument(
+        "--checkpoint",
+        action="append",
+        required=True,
+        help="twin checkpoint directory (repeat: further twins measured in the same run)",
+    )
     ap.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads")
     ap.add_argument("--repeats", type=int, default=5, help="timed repetitions (median)")
     ap.add_argument("--no-compile", action="store_true", help="skip the compiled-twin rows")
@@ -88,11 +95,14 @@ def main() -> None:
     cfg = sim.default_config()
     state, _ = sim.step(sim.reset(0), cfg)
     out["simulator_s_per_superstep"] = _median_time(lambda: sim.step(state, cfg), args.repeats)
-    for tag, compiled in (("", False), ("compiled_", True)):
-        if compiled and args.no_compile:
-            continue
-        tw = Twin.load(args.checkpoint, compile=compiled)
-        _twin_rows(tw, out, tag, args.repeats, out["simulator_s_per_superstep"])
+    for i, ckpt in enumerate(args.checkpoint):
+        prefix = f"ckpt{i}_" if i else ""
+        out[f"{prefix}checkpoint"] = ckpt
+        for tag, compiled in (("", False), ("compiled_", True)):
+            if compiled and args.no_compile:
+                continue
+            tw = Twin.load(ckpt, compile=compiled)
+            _twin_rows(tw, out, prefix + tag, args.repeats, out["simulator_s_per_superstep"])
     print(
         json.dumps(
             {k: round(v, 5) if isinstance(v, float) else v for k, v in out.items()}, indent=2
