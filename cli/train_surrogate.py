@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from rantwin.surrogate.graph import GraphConfig
 from rantwin.surrogate.pipeline import add_slow_state, train_from_datasets, with_overrides
 from rantwin.surrogate.presets import DEFAULT_PRESET, PRESETS, get_preset
 
@@ -34,6 +35,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gamma", type=float, help="weight of the simulator loss (joint phase)")
     p.add_argument("--delta", type=float, help="weight of the physics loss (joint phase)")
     p.add_argument("--max-minutes", type=float, help="wall-clock budget")
+    p.add_argument(
+        "--k-interferers",
+        type=int,
+        help="interferer edges per UE: the K strongest other co-channel cells by Φ "
+        "(default: GraphConfig's)",
+    )
     p.add_argument("--seed", type=int, help="seed of weights, shuffling and latent noise")
     p.add_argument(
         "--from",
@@ -65,6 +72,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train and report."""
+    if args.k_interferers is not None and (args.head == "diffusion" or args.from_ckpt):
+        raise ValueError("--k-interferers shapes a new twin's graph; --head diffusion and "
+                         "--from keep the graph of the twin they start from")  # fmt: skip
     if args.next_state and args.head != "diffusion":
         raise ValueError("--next-state is an option of --head diffusion")
     if args.head == "diffusion":
@@ -109,9 +119,10 @@ def run(args: argparse.Namespace) -> int:
         max_minutes=args.max_minutes,
         seed=args.seed,
     )
+    graph_cfg = with_overrides(GraphConfig(), k_interferers=args.k_interferers)
     result, out = train_from_datasets(
         args.data, args.val_data, args.out, model_cfg, train_cfg, not args.no_progress,
-        args.preset,
+        args.preset, graph_cfg,
     )  # fmt: skip
     print(
         f"twin written to {out}: best held-out loss {result.best_val:.4f} after "

@@ -53,15 +53,17 @@ def train_from_datasets(
     train_cfg: TrainConfig,
     progress: bool = True,
     preset: str = "",
+    graph_cfg: GraphConfig | None = None,
 ) -> tuple[TrainResult, Path]:
     """Load datasets, train, and write a checkpoint (with CSV log) into ``out``.
 
     Without ``val_data`` the last 20 % of worlds (per dataset order) are held out.
+    ``graph_cfg`` (default :class:`.graph.GraphConfig`) is stored in the checkpoint.
     """
     if not data:
         raise ValueError("--data: give at least one dataset directory")
     t0 = time.monotonic()
-    graph_cfg = GraphConfig()
+    graph_cfg = graph_cfg or GraphConfig()
     graphs = load_graphs(data, graph_cfg, progress)
     if val_data:
         train, val = graphs, load_graphs(val_data, graph_cfg, progress)

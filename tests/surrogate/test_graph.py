@@ -4,7 +4,13 @@ import torch
 
 from rantwin.scenarios import CellConfig, load_scenario
 from rantwin.surrogate.features import ScenarioStatics, SceneBatch, SceneInputs, phi_links
-from rantwin.surrogate.graph import CELL_FEATURES, EDGE_TYPES, UE_FEATURES, build_graph
+from rantwin.surrogate.graph import (
+    CELL_FEATURES,
+    EDGE_TYPES,
+    UE_FEATURES,
+    GraphConfig,
+    build_graph,
+)
 
 
 def _inputs(n_ues=50, sleep=None, seed=0):
@@ -26,9 +32,9 @@ def test_graph_shapes_and_edges():
     for et in EDGE_TYPES:
         ei = g[et].edge_index
         assert ei.shape[0] == 2 and g[et].edge_attr.shape[0] == ei.shape[1]
-    # every UE has exactly one serving edge, and 6 interferers
+    # every UE has exactly one serving edge, and k_interferers interferers
     assert torch.bincount(g["cell", "serves", "ue"].edge_index[1], minlength=50).eq(1).all()
-    assert g["cell", "interferes", "ue"].edge_index.shape[1] == 6 * 50
+    assert g["cell", "interferes", "ue"].edge_index.shape[1] == GraphConfig().k_interferers * 50
     assert torch.isfinite(g["ue"].x).all() and torch.isfinite(g["cell"].x).all()
 
 
@@ -127,3 +133,34 @@ def test_dataset_graphs_carry_the_previous_steps_config(twin_graphs):
         moved = bool(g["cell"].x[:, cols].abs().sum() > 0)
         # random actions change every step; the first step of an episode has no previous
         assert moved == (step > 0), (step, moved)
+
+
+def _ue_column(g, name):
+    return g["ue"].x[:, UE_FEATURES.index(name)]
+
+
+def test_handover_physics_features_follow_the_propagation_scenario():
+    """Same walk, shorter d_corr (UMi 13 m vs UMa 50 m) → more decorrelation lengths; no
+    shadowing → no shadowing difference; static UEs → no walk; the margin is in σ units."""
+    import dataclasses
+    import math
+
+    uma = _inputs()
+    umi_sc = load_scenario("hex7-umi")
+    umi = dataclasses.replace(uma, scenario=umi_sc, config=CellConfig.default(umi_sc))
+    g_uma, g_umi = build_graph(uma), build_graph(umi)
+    walk = uma.scenario.timing.mobility_s_per_superstep  # 1 m/s for that many seconds
+    assert torch.allclose(_ue_column(g_uma, "walk_dcorr"), torch.tensor(math.log1p(walk / 50) / 3))
+    assert torch.allclose(_ue_column(g_umi, "walk_dcorr"), torch.tensor(math.log1p(walk / 13) / 3))
+    # σ_SF(UMa) LOS 4 / NLOS 6 dB, ρ = 0.5 → the difference of two sites: σ_SF in [4, 6]
+    sd = _ue_column(g_uma, "shadow_diff") * 10
+    assert sd.min() >= 4 - 1e-5 and sd.max() <= 6 + 1e-5
+    margin = _ue_column(g_uma, "best_margin") * 10
+    expect = (margin / sd.clamp_min(1)).clamp(max=10) / 10
+    assert torch.allclose(_ue_column(g_uma, "margin_sigma"), expect, atol=1e-6)
+
+    no_sf = dataclasses.replace(uma.scenario.propagation, shadowing=False)
+    flat = dataclasses.replace(uma, scenario=dataclasses.replace(uma.scenario, propagation=no_sf))
+    assert _ue_column(build_graph(flat), "shadow_diff").eq(0).all()
+    still = dataclasses.replace(uma, ue_speed_mps=np.zeros(50))
+    assert _ue_column(build_graph(still), "walk_dcorr").eq(0).all()

@@ -226,3 +226,32 @@ def test_per_tti_samples_from_the_fast_timescale(trained):
     alone = twin.sample(va[1:2], 2, [torch.Generator().manual_seed(6)], n_ttis=4)
     n0 = va[0]["ue"].num_nodes
     torch.testing.assert_close(both.ue_tti_sinr_db[..., n0:], alone.ue_tti_sinr_db)
+
+
+def test_cli_k_interferers_shapes_the_stored_graph(twin_dataset, tmp_path, capsys):
+    from rantwin.cli.main import main
+    from rantwin.surrogate.checkpoint import load_checkpoint
+    from rantwin.surrogate.graph import GraphConfig
+
+    out = tmp_path / "k2"
+    data = ["--data", str(twin_dataset), "--val-data", str(twin_dataset)]
+    args = ["train-surrogate", "--preset", "tiny", *data, "--out", str(out), "--epochs", "2",
+            "--no-progress"]  # fmt: skip
+    assert main([*args, "--k-interferers", "2"]) == 0
+    _, graph_cfg, _ = load_checkpoint(out)
+    assert graph_cfg == GraphConfig(k_interferers=2)
+    from rantwin.scenarios import CellConfig
+    from rantwin.surrogate.features import SceneInputs
+    from tests.conftest import small_variant
+
+    sc = small_variant()
+    xy = np.random.default_rng(0).uniform(-200, 200, (10, 2))
+    inp = SceneInputs(sc, CellConfig.default(sc), xy, np.zeros(10, bool), np.ones(10), 0.4, 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a two-world twin extrapolates almost everywhere
+        g = Twin.load(out).graph(inp)
+    assert g["cell", "interferes", "ue"].edge_index.shape[1] == 2 * 10
+    assert main([*args, "--k-interferers", "-1"]) == 2
+    assert "k_interferers must be an integer >= 0, got -1" in capsys.readouterr().err
+    assert main([*args, "--from", str(out), "--k-interferers", "2"]) == 2
+    assert "--k-interferers shapes a new twin's graph" in capsys.readouterr().err
