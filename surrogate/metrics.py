@@ -25,6 +25,7 @@ Conventions:
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
@@ -666,6 +667,20 @@ def grade(
         ``prob_reliability`` (binned, :func:`probability_reliability`). The key
         ``coverage_p10_p90`` repeats ``coverage`` when ``band == (0.1, 0.9)``.
     """
+    return _grade(obs, samples, kind, scene_ids, levels, band, bins, estimator)[0]
+
+
+def _grade(
+    obs: Any,
+    samples: Any,
+    kind: Kind,
+    scene_ids: Any | None,
+    levels: Sequence[float] | np.ndarray,
+    band: tuple[float, float],
+    bins: int | Sequence[float] | np.ndarray,
+    estimator: str,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """:func:`grade` and the per-node CRPS ``[N]`` it averaged (for :func:`ratio_ci`)."""
     if kind not in ("continuous", "event"):
         raise ValueError(f"kind must be 'continuous' or 'event', got {kind!r}")
     y = _as_obs(obs)
@@ -675,11 +690,12 @@ def grade(
     pooled = s.ravel()
     edges = shared_bins(y, pooled, bins)
     h_obs, h_smp = _histograms(y, pooled, edges)
+    node_crps = crps(y, s, estimator=estimator)  # [N]
     out: dict[str, Any] = {
         "kind": kind,
         "n": int(y.size),
         "n_samples": int(s.shape[1]),
-        "crps_mean": float(np.mean(crps(y, s, estimator=estimator))),
+        "crps_mean": float(np.mean(node_crps)),
         "marginal": {
             "jsd": jsd(y, pooled, edges),
             "total_variation": total_variation(y, pooled, edges),
@@ -726,8 +742,15 @@ def grade(
             mean_count_pred=float(np.mean(s)),
             prob_reliability=probability_reliability(event, prob),
         )
-    return out
+    return out, node_crps
 
+
+#: grade's keyword options and their defaults (floor_vs_model passes them on to _grade)
+_GRADE_DEFAULTS = {
+    name: p.default
+    for name, p in inspect.signature(grade).parameters.items()
+    if p.kind is inspect.Parameter.KEYWORD_ONLY
+}
 
 # scores where lower is better: the ratio model / floor is the figure of merit (<= 1.5 for CRPS)
 _RATIO_KEYS = (
@@ -848,8 +871,9 @@ def floor_vs_model(
         "bins",
         shared_bins(y, np.concatenate([np.ravel(model_samples), np.ravel(sim_samples)]), 100),
     )
-    model = grade(y, model_samples, kind, **grade_kwargs)
-    floor = grade(y, sim_samples, kind, **grade_kwargs)
+    kw = {**_GRADE_DEFAULTS, **grade_kwargs}
+    model, model_crps = _grade(y, model_samples, kind, **kw)
+    floor, floor_crps = _grade(y, sim_samples, kind, **kw)
     ratios = {
         k.split(".")[-1]: _ratio(_get(model, k), _get(floor, k))
         for k in _RATIO_KEYS
@@ -861,15 +885,11 @@ def floor_vs_model(
             "model": model["coverage"] - model["coverage_nominal"],
             "floor": floor["coverage"] - floor["coverage_nominal"],
         }
-    scene_ids = grade_kwargs.get("scene_ids")
+    scene_ids = kw["scene_ids"]
     if scene_ids is not None:
-        est = grade_kwargs.get("estimator", "fair")
         out["ratio_ci"] = {
-            "crps_mean": ratio_ci(
-                crps(y, model_samples, estimator=est), crps(y, sim_samples, estimator=est),
-                scene_ids,
-            ),
+            "crps_mean": ratio_ci(model_crps, floor_crps, scene_ids),
             "level": RATIO_CI_LEVEL,
             "n_scenes": int(np.unique(np.asarray(scene_ids)).size),
-        }  # fmt: skip
+        }
     return out
