@@ -10,6 +10,7 @@ have said); the twin draws ``n_samples`` from the scene inputs. Every KPI is gra
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import defaultdict
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from tqdm import tqdm
 
 from rantwin.datasets import open_dataset
 from rantwin.scenarios import scenario_from_dict
+from rantwin.scenarios.config import CellConfig
 
 from .data import _groups, scene_inputs_and_targets
 from .metrics import floor_vs_model
@@ -76,12 +78,18 @@ def collect(
         scenes = scenes[:max_scenes]
     g = torch.Generator().manual_seed(seed)
     acc: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    prev: dict[tuple[int, int], CellConfig] = {}  # (world, step) -> config in force
     for sid, (c_eps, u_eps) in enumerate(tqdm(scenes, desc="eval twin", disable=not progress)):
         w = int(cells["world"][c_eps[0][0]])
+        step = int(cells["step"][c_eps[0][0]])
         inp, _ = scene_inputs_and_targets(
             worlds[w], {k: v[c_eps[0]] for k, v in cells.items()},
             {k: v[u_eps[0]] for k, v in ues.items()},
         )  # fmt: skip
+        # the config of the previous super-step, as in training (.data): a config change
+        # itself triggers handovers, and the simulator's replicas saw it
+        inp = dataclasses.replace(inp, prev_config=prev.get((w, step - 1)))
+        prev[(w, step)] = inp.config
         sample = twin.sample(twin.graph(inp), n_samples, g)
         for nt, kpi, col, attr, _kind in KPIS:
             table, groups = (ues, u_eps) if nt == "ue" else (cells, c_eps)

@@ -37,9 +37,12 @@ def tiny():
     return small_variant()
 
 
-def simulate_small(root, scenario, episodes: int, steps: int, worlds: int = 1):
+def simulate_small(
+    root, scenario, episodes: int, steps: int, worlds: int = 1, replicas: bool = False
+):
     """Write ``scenario`` as ``root/small.yaml`` and a random-action dataset of it to
-    ``root/data`` (``rantwin simulate``, seed 0); returns the dataset directory."""
+    ``root/data`` (``rantwin simulate``, seed 0; ``replicas``: episodes replay episode 0's
+    scene, ``--replicas``); returns the dataset directory."""
     import yaml
 
     from rantwin.cli.simulate import SimulateArgs, run_simulation
@@ -49,7 +52,7 @@ def simulate_small(root, scenario, episodes: int, steps: int, worlds: int = 1):
     out = root / "data"
     run_simulation(
         SimulateArgs(scenario=str(sc_path), family=None, worlds=worlds, episodes=episodes,
-                     steps=steps, actions="random", seed=0, out=str(out)),
+                     steps=steps, actions="random", seed=0, out=str(out), replicas=replicas),
         progress=False,
     )  # fmt: skip
     return out

@@ -7,7 +7,7 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from rantwin.surrogate.checkpoint import load_checkpoint, save_checkpoint
-from rantwin.surrogate.graph import GraphConfig
+from rantwin.surrogate.graph import CELL_FEATURES, GraphConfig
 from rantwin.surrogate.model import TwinConfig, TwinModel
 from rantwin.surrogate.pipeline import feature_ranges
 from rantwin.surrogate.train import TrainConfig, _evaluate, train_twin
@@ -255,3 +255,36 @@ def test_cli_k_interferers_shapes_the_stored_graph(twin_dataset, tmp_path, capsy
     assert "k_interferers must be an integer >= 0, got -1" in capsys.readouterr().err
     assert main([*args, "--from", str(out), "--k-interferers", "2"]) == 2
     assert "--k-interferers shapes a new twin's graph" in capsys.readouterr().err
+
+
+def test_eval_builds_the_graphs_training_builds(trained, tmp_path):
+    """Grading gives the twin the previous super-step's config, as training does.
+
+    A replicas dataset with random actions changes every knob at every step; a config change
+    itself triggers handovers, so a grade without it scores a twin on inputs it never saw.
+    """
+    from rantwin.surrogate.data import load_graphs
+    from rantwin.surrogate.evaluate import collect
+    from tests.conftest import simulate_small, small_variant
+
+    res, _, _ = trained
+    data = simulate_small(
+        tmp_path, small_variant(**{"ues.count": 20}), episodes=3, steps=3, replicas=True
+    )
+    twin = Twin(res.model, GraphConfig(), {})
+    seen = []
+    build = twin.graph
+
+    def spy(inp):
+        seen.append(build(inp))
+        return seen[-1]
+
+    twin.graph = spy  # type: ignore[method-assign]
+    collect(twin, data, 2, progress=False)
+    train = [g for g in load_graphs([data], progress=False) if int(g.scene[2]) == 0]
+    assert len(seen) == len(train) == 3
+    d_cio = CELL_FEATURES.index("d_cio")
+    for got, want in zip(seen, train, strict=True):
+        assert torch.equal(got["cell"].x, want["cell"].x)
+        assert torch.equal(got["ue"].x, want["ue"].x)
+    assert seen[1]["cell"].x[:, d_cio].abs().sum() > 0  # random actions moved the CIOs
