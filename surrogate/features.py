@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from rantwin.radio import geometry, noise, o2i, pathloss, phi
+from rantwin.radio.antenna import sector_gain_dbi
 from rantwin.radio.link import rsrp_dbm
 from rantwin.scenarios import CellConfig, Scenario
 
@@ -226,6 +227,7 @@ class PhiLinks:
     awake: torch.Tensor  # [B, n_cells] bool
     serving: torch.Tensor  # [B, n_ues] long, Φ serving cell
     sinr_db: torch.Tensor  # [B, n_ues] Φ geometry SINR
+    prev_serving: torch.Tensor  # [B, n_ues] long, Φ serving cell under the previous config
 
 
 def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
@@ -264,6 +266,7 @@ def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
     cio = scenes.knob("cio_db").to(f)  # [B, C]
     score = torch.where(awake[..., None], rsrp + cio[..., None], torch.full_like(rsrp, -torch.inf))
     serving = score.argmax(1)  # [B, U]
+    prev_serving = _prev_serving(scenes, geo, st, tilt, rsrp, cio, awake, serving)
     rx_mw = 10 ** (((tx - 10 * torch.log10(n_prb))[..., None] + gain) / 10)  # [B, C, U]
     # cell c shares the carrier of UE u's serving cell
     cochannel = st.cochannel_cells[:, serving].permute(1, 0, 2)  # [B, C, U]
@@ -286,4 +289,46 @@ def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
         awake=awake,
         serving=serving,
         sinr_db=sinr.float(),
+        prev_serving=prev_serving,
     )
+
+
+def _prev_serving(
+    scenes: SceneBatch,
+    geo: geometry.LinkGeometry,
+    st: ScenarioStatics,
+    tilt: torch.Tensor,  # [B, C] float64, in force
+    rsrp: torch.Tensor,  # [B, C, U] float64, in force
+    cio: torch.Tensor,  # [B, C] float64, in force
+    awake: torch.Tensor,  # [B, C] bool, in force
+    serving: torch.Tensor,  # [B, U] long, in force
+) -> torch.Tensor:
+    """Φ serving cell of every UE, at its present position, under the previous config.
+
+    Where it differs from the Φ serving cell now, the config change itself hands the UE over
+    (its A3 condition now holds towards the new cell). RSRP is linear in the transmit power
+    and the antenna gain, so the old RSRP is the present one minus the power change plus the
+    antenna-gain change of the tilt (the path loss does not depend on the config).
+
+    **Output:** ``[B, U]`` long (``serving`` itself where nothing changed).
+    """
+    if scenes.config_delta is None:
+        return serving
+    delta = scenes.delta()  # [B, C, 4] power, tilt, CIO, sleep
+    if not bool(delta.ne(0).any()):
+        return serving
+    rsrp_prev = rsrp - delta[..., 0:1]  # [B, C, U]
+    if bool(delta[..., 1].ne(0).any()):
+        n_v = st.n_vertical[:, None]  # [C, 1]
+        az, zen = geo.azimuth_offset_deg, geo.zenith_deg  # [B, C, U]
+        rsrp_prev = rsrp_prev + (
+            sector_gain_dbi(az, zen, (tilt - delta[..., 1])[..., None], n_v)
+            - sector_gain_dbi(az, zen, tilt[..., None], n_v)
+        )
+    awake_prev = ~(scenes.knob("sleep").double() - delta[..., 3]).round().bool()  # [B, C]
+    score = torch.where(
+        awake_prev[..., None],
+        rsrp_prev + (cio - delta[..., 2])[..., None],
+        torch.full_like(rsrp_prev, -torch.inf),
+    )
+    return score.argmax(1)  # [B, U]

@@ -65,6 +65,9 @@ CELL_FEATURES = (
     "d_tilt",  # deg / 15
     "d_cio",  # dB / 6
     "d_sleep",  # +1 went to sleep, −1 woke up
+    # UEs the config change itself hands over: Φ serving cell under the previous config vs now
+    "phi_lost",  # UEs it Φ-served under the previous config and not now / (n_ues / n_cells)
+    "phi_gained",  # UEs it Φ-serves now and not under the previous config, same scale
 )
 UE_FEATURES = (
     "indoor",
@@ -84,6 +87,7 @@ UE_FEATURES = (
     "walk_dcorr",  # log1p(metres walked per super-step / shadowing d_corr) / 3
     "shadow_diff",  # std of the shadowing difference between two sites, dB / 10
     "margin_sigma",  # best_margin / max(shadow_diff, 1 dB), clipped to 10, / 10
+    "phi_moved",  # 1 if its Φ serving cell under the previous config is another cell
 )
 LINK_FEATURES = (
     "rsrp",  # (dBm + 90) / 20
@@ -93,6 +97,7 @@ LINK_FEATURES = (
     "az_cos",
     "az_sin",
     "zenith",  # (θ − 90) / 10
+    "was_serving",  # 1 if the cell was the UE's Φ serving cell under the previous config
 )
 NEIGHBOUR_FEATURES = ("log_distance", "same_site", "same_carrier", "az_cos")
 
@@ -133,6 +138,7 @@ def _link_attr(phi: PhiLinks, b: torch.Tensor, c: torch.Tensor, u: torch.Tensor)
             torch.cos(az),
             torch.sin(az),
             (phi.zenith_deg[b, c, u] - 90) / 10,
+            (phi.prev_serving[b, u] == c).float(),
         ],
         -1,
     )
@@ -249,6 +255,9 @@ def build_batch(
     hour = 2 * torch.pi * scenes.hour / 24  # [B]
     lf = scenes.load_factor  # [B]
     served = torch.zeros(n_b, n_cells).scatter_add_(1, phi.serving, torch.ones(n_b, n_ues))
+    moved = (phi.prev_serving != phi.serving).float()  # [B, U] handed over by the config change
+    lost = torch.zeros(n_b, n_cells).scatter_add_(1, phi.prev_serving, moved)  # [B, C]
+    gained = torch.zeros(n_b, n_cells).scatter_add_(1, phi.serving, moved)  # [B, C]
     sinr_sum = torch.zeros(n_b, n_cells).scatter_add_(1, phi.serving, phi.sinr_db)
     # Traffic law (physics-informed, TR 36.814 A.2.1.3.3 FTP model 3): offered load of a cell
     # against its Φ capacity; a full-buffer cell is busy iff one of its UEs is active.
@@ -301,6 +310,8 @@ def build_batch(
                 delta[..., 1] / 15,
                 delta[..., 2] / 6,
                 delta[..., 3],
+                lost.double() / (n_ues / n_cells),
+                gained.double() / (n_ues / n_cells),
             ],
             -1,
         )
@@ -332,6 +343,7 @@ def build_batch(
             walk_dcorr / 3,
             shadow_diff / 10,
             (margin.reshape(-1).float() / shadow_diff.clamp_min(1.0)).clamp(max=10.0) / 10,
+            moved.reshape(-1),
         ],
         -1,
     ).float()

@@ -164,3 +164,58 @@ def test_handover_physics_features_follow_the_propagation_scenario():
     assert _ue_column(build_graph(flat), "shadow_diff").eq(0).all()
     still = dataclasses.replace(uma, ue_speed_mps=np.zeros(50))
     assert _ue_column(build_graph(still), "walk_dcorr").eq(0).all()
+
+
+def test_prev_serving_is_the_phi_serving_cell_of_the_previous_config():
+    """prev_serving (RSRP shifted by the power and tilt changes) equals Φ recomputed on the
+    previous config, and the UEs it moves are counted as lost / gained by their cells."""
+    from rantwin.scenarios.schedule import random_config
+
+    rng = np.random.default_rng(3)
+    inp = _inputs(n_ues=120)
+    sc = inp.scenario
+    st = ScenarioStatics(sc)
+    for _ in range(3):
+        now, before = random_config(sc, rng), random_config(sc, rng)
+        moved_inp = SceneInputs(sc, now, inp.ue_xy_m, inp.ue_indoor, inp.ue_speed_mps,
+                                0.6, 13.0, prev_config=before)  # fmt: skip
+        got = phi_links(st, SceneBatch.of([moved_inp])).prev_serving
+        old = SceneInputs(sc, before, inp.ue_xy_m, inp.ue_indoor, inp.ue_speed_mps, 0.6, 13.0)
+        want = phi_links(st, SceneBatch.of([old])).serving
+        assert torch.equal(got, want)
+        g = build_graph(moved_inp, GraphConfig())
+        moved = g["ue"].x[:, UE_FEATURES.index("phi_moved")]
+        assert moved.sum() > 0  # random configs re-sort some UEs
+        assert torch.equal(moved.bool(), (want != g["ue"].phi_serving)[0])
+        scale = 120 / sc.n_cells
+        lost = g["cell"].x[:, CELL_FEATURES.index("phi_lost")] * scale
+        gained = g["cell"].x[:, CELL_FEATURES.index("phi_gained")] * scale
+        torch.testing.assert_close(lost.sum(), moved.sum())
+        torch.testing.assert_close(gained.sum(), moved.sum())
+        want_lost = torch.bincount(want[0][moved.bool()], minlength=sc.n_cells).float()
+        torch.testing.assert_close(lost, want_lost)
+    held = build_graph(SceneInputs(sc, now, inp.ue_xy_m, inp.ue_indoor, inp.ue_speed_mps, 0.6,
+                                   13.0, prev_config=now), GraphConfig())  # fmt: skip
+    assert held["ue"].x[:, UE_FEATURES.index("phi_moved")].sum() == 0
+
+
+def test_links_name_the_previous_serving_cell():
+    """was_serving marks the link from each UE's Φ serving cell under the previous config."""
+    from rantwin.scenarios.schedule import random_config
+    from rantwin.surrogate.graph import LINK_FEATURES
+
+    rng = np.random.default_rng(5)
+    inp = _inputs(n_ues=120)
+    sc = inp.scenario
+    before = random_config(sc, rng)
+    moved_inp = SceneInputs(sc, random_config(sc, rng), inp.ue_xy_m, inp.ue_indoor,
+                            inp.ue_speed_mps, 0.6, 13.0, prev_config=before)  # fmt: skip
+    g = build_graph(moved_inp, GraphConfig())
+    prev = phi_links(ScenarioStatics(sc), SceneBatch.of([moved_inp])).prev_serving[0]
+    col = LINK_FEATURES.index("was_serving")
+    for et in (("cell", "serves", "ue"), ("cell", "interferes", "ue")):
+        c, u = g[et].edge_index
+        assert torch.equal(g[et].edge_attr[:, col].bool(), prev[u] == c)
+    moved = g["ue"].x[:, UE_FEATURES.index("phi_moved")].bool()
+    c, u = g["cell", "serves", "ue"].edge_index
+    assert torch.equal(g["cell", "serves", "ue"].edge_attr[u.argsort(), col].bool(), ~moved)
