@@ -14,7 +14,7 @@
    ``learning_curve.png``, return fan charts, return distributions, KPI comparisons, a PIT
    histogram and the network map before / after (simulator, episode 0).
 
-About 4-9 minutes on 2 CPU cores with the defaults (measured); every phase shows a
+About 4-10 minutes on 2 CPU cores with the defaults (measured); every phase shows a
 progress bar. ``--resume`` reuses a finished training run in ``out/ppo``.
 """
 

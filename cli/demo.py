@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "them and the rule baselines (static, mlb-cio, sleep, tilt-cco) with paired seeds "
             "on the twin ensemble and on the simulator, and writes OUT/summary.md with the "
             "learning curve, return fan charts, KPI comparisons, the sim-to-twin gap and the "
-            "network map before/after. About 4-9 minutes on 2 CPU cores."
+            "network map before/after. About 4-10 minutes on 2 CPU cores."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
