@@ -21,8 +21,7 @@ import torch
 from tqdm import tqdm
 
 from rantwin.datasets import open_dataset
-from rantwin.scenarios import scenario_from_dict
-from rantwin.scenarios.config import CellConfig
+from rantwin.scenarios import CellConfig, scenario_from_dict
 
 from .data import _groups, scene_inputs_and_targets
 from .metrics import floor_vs_model

@@ -325,7 +325,7 @@ def _prev_serving(
             sector_gain_dbi(az, zen, (tilt - delta[..., 1])[..., None], n_v)
             - sector_gain_dbi(az, zen, tilt[..., None], n_v)
         )
-    awake_prev = ~(scenes.knob("sleep").double() - delta[..., 3]).round().bool()  # [B, C]
+    awake_prev = ~((~awake).double() - delta[..., 3]).round().bool()  # [B, C]
     score = torch.where(
         awake_prev[..., None],
         rsrp_prev + (cio - delta[..., 2])[..., None],
