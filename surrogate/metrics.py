@@ -656,7 +656,8 @@ def grade(
     Output:
         dict of plain Python values (lists, floats, ints). Always: ``kind``, ``n``,
         ``n_samples``, ``crps_mean``, ``marginal`` (``jsd`` in bits, ``total_variation``,
-        ``nrmse`` — obs vs the pooled samples) and ``histogram`` (``edges``, ``obs``,
+        ``nrmse``, ``mean_bias`` and ``mean_ratio`` of :func:`mean_shift` — obs vs the pooled
+        samples) and ``histogram`` (``edges``, ``obs``,
         ``samples`` probability masses, for the overlay figure); with ``scene_ids``,
         ``energy_score_mean`` and ``n_scenes``. Continuous adds ``coverage`` (of ``band``),
         ``coverage_nominal``, ``reliability`` (``levels``, ``empirical``,
@@ -668,6 +669,23 @@ def grade(
         ``coverage_p10_p90`` repeats ``coverage`` when ``band == (0.1, 0.9)``.
     """
     return _grade(obs, samples, kind, scene_ids, levels, band, bins, estimator)[0]
+
+
+def mean_shift(obs: Any, pooled: Any) -> dict[str, float | None]:
+    """How far the mean of the draws sits from the mean of the observations.
+
+    A proper score barely notices a shift of the mean that is small next to the spread of a
+    node (a UE's throughput spans orders of magnitude, so a 16 % shift of the network mean
+    leaves its CRPS at the simulator floor), yet a policy evaluation averages exactly that
+    mean. Reported next to the floor's own shift (another simulator run), which is the noise.
+
+    Input: ``obs [N]``, ``pooled [M]`` float.
+    Output: ``mean_bias`` = mean(pooled) − mean(obs) in the KPI's unit, and ``mean_ratio`` =
+    mean(pooled) / mean(obs) where both means are > 0 (else ``None``: dBm, dB).
+    """
+    m_obs, m_pool = float(np.mean(obs)), float(np.mean(pooled))
+    ratio = m_pool / m_obs if m_obs > 0 and m_pool >= 0 else None
+    return {"mean_bias": m_pool - m_obs, "mean_ratio": ratio}
 
 
 def _grade(
@@ -700,6 +718,7 @@ def _grade(
             "jsd": jsd(y, pooled, edges),
             "total_variation": total_variation(y, pooled, edges),
             "nrmse": nrmse(y, pooled),
+            **mean_shift(y, pooled),
         },
         "histogram": {"edges": edges.tolist(), "obs": h_obs.tolist(), "samples": h_smp.tolist()},
     }

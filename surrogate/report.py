@@ -205,6 +205,8 @@ _CONTINUOUS_ROWS = (
     ("JSD of marginal (bit)", "marginal.jsd", "jsd"),
     ("total variation of marginal", "marginal.total_variation", "total_variation"),
     ("NRMSE of marginal quantiles", "marginal.nrmse", "nrmse"),
+    ("mean of draws − observed mean", "marginal.mean_bias", None),
+    ("mean of draws / observed mean", "marginal.mean_ratio", None),
 )
 _EVENT_ROWS = (
     ("Brier score P(count > 0)", "brier", "brier"),

@@ -134,7 +134,7 @@ def test_grade_continuous_and_floor_vs_model():
         assert np.isfinite(g[key]), key
     assert g["coverage_p10_p90"] == pytest.approx(0.8, abs=0.03)
     assert len(g["reliability"]["levels"]) == len(g["reliability"]["empirical"]) == 19
-    assert set(g["marginal"]) == {"jsd", "total_variation", "nrmse"}
+    assert set(g["marginal"]) == {"jsd", "total_variation", "nrmse", "mean_bias", "mean_ratio"}
     r = m.floor_vs_model(obs, model, sim, scene_ids=ids)
     assert r["model"]["n_samples"] == 32 and r["floor"]["n_samples"] == 8
     assert r["ratios"]["crps_mean"] == pytest.approx(
@@ -207,3 +207,23 @@ def test_floor_vs_model_reports_the_crps_ratio_interval():
     assert "ratio_ci" not in m.floor_vs_model(
         obs, rng.normal(size=(200, 8)), rng.normal(size=(200, 4))
     )
+
+
+def test_mean_shift_sees_what_crps_barely_does():
+    """A 16 % shift of the mean of a heavy-tailed KPI: plain in mean_ratio, small in CRPS."""
+    rng = np.random.default_rng(11)
+    scale = rng.lognormal(1.0, 1.2, size=4_000)  # per-node level, orders of magnitude apart
+    obs = scale * rng.exponential(size=4_000)
+    fair = scale[:, None] * rng.exponential(size=(4_000, 32))
+    shifted = 1.16 * fair
+    g_fair, g_shift = m.grade(obs, fair), m.grade(obs, shifted)
+    assert g_shift["marginal"]["mean_ratio"] == pytest.approx(
+        1.16 * g_fair["marginal"]["mean_ratio"], rel=1e-9
+    )
+    assert g_fair["marginal"]["mean_ratio"] == pytest.approx(1.0, abs=0.05)
+    assert g_shift["crps_mean"] < 1.1 * g_fair["crps_mean"]  # the score moves far less
+    expected = float(shifted.mean() - obs.mean())
+    assert g_shift["marginal"]["mean_bias"] == pytest.approx(expected)
+    # no ratio of means for a KPI whose mean is not positive (dBm, dB)
+    dbm = m.mean_shift(np.array([-90.0, -80.0]), np.array([-85.0, -84.0]))
+    assert dbm["mean_ratio"] is None and dbm["mean_bias"] == pytest.approx(0.5)
