@@ -312,9 +312,7 @@ def _prev_serving(
 
     **Output:** ``[B, U]`` long (``serving`` itself where nothing changed).
     """
-    if scenes.config_delta is None:
-        return serving
-    delta = scenes.delta()  # [B, C, 4] power, tilt, CIO, sleep
+    delta = scenes.delta()  # [B, C, 4] power, tilt, CIO, sleep (zeros when unknown)
     if not bool(delta.ne(0).any()):
         return serving
     rsrp_prev = rsrp - delta[..., 0:1]  # [B, C, U]
