@@ -25,7 +25,7 @@ from rantwin.scenarios import (
     scenario_hash,
     scenario_to_dict,
 )
-from rantwin.scenarios.schedule import load_schedule
+from rantwin.scenarios.schedule import SCHEDULE_KEYWORDS, load_schedule
 from rantwin.simulator import Simulator, report_tables
 
 
@@ -39,7 +39,7 @@ class SimulateArgs:
         worlds: Number of worlds (only with ``family``).
         episodes: Episodes per world.
         steps: Super-steps per episode (``None``: the scenario's ``steps_per_episode``).
-        actions: ``static``, ``random`` or a schedule file (``scenarios.schedule``).
+        actions: A keyword of ``scenarios.schedule.SCHEDULE_KEYWORDS`` or a schedule file.
         seed: Root seed; world, episode and action seeds derive from it.
         out: Output directory.
         resume: Finish an interrupted run in ``out``.
@@ -75,7 +75,7 @@ class SimulateArgs:
             d.pop("start_hour")  # manifests written before the option existed still resume
         if self.scenario is not None and Path(self.scenario).is_file():
             d["scenario"] = str(Path(self.scenario).resolve())  # one spelling per file
-        if self.actions not in ("static", "random", "random-hold"):
+        if self.actions not in SCHEDULE_KEYWORDS:
             # a schedule file is named by path: record its content too, so that resuming
             # after the file was edited is refused instead of mixing two schedules
             d["actions_sha256"] = hashlib.sha256(Path(self.actions).read_bytes()).hexdigest()
@@ -216,7 +216,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--actions",
         default="static",
         help="config schedule: 'static', 'random' (uniform in knob ranges), 'random-hold' (random "
-        "configs held with probability 1/2 per step) or a YAML/JSON file",
+        "configs held with probability 1/2 per step), 'random-default' (random-hold whose fresh "
+        "configs are the default one with probability 1/4) or a YAML/JSON file",
     )
     p.add_argument("--seed", type=int, default=0, help="root seed (reproducible, bitwise)")
     p.add_argument("--out", required=True, help="output directory (new or empty)")

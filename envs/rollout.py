@@ -31,7 +31,7 @@ from tqdm import tqdm
 from rantwin.datasets import DatasetWriter, shard_id
 from rantwin.datasets.schema import MAX_EPISODE
 from rantwin.scenarios import CellConfig, Scenario, load_scenario, scenario_hash, scenario_to_dict
-from rantwin.scenarios.schedule import load_schedule
+from rantwin.scenarios.schedule import SCHEDULE_KEYWORDS, load_schedule
 
 from .backend import BACKENDS, make_backend
 from .types import KpiSample
@@ -193,7 +193,7 @@ class RolloutArgs:
             d["scenario"] = str(Path(self.scenario).resolve())
         if self.checkpoint is not None:
             d["checkpoint"] = str(Path(self.checkpoint).resolve())
-        if self.actions not in ("static", "random", "random-hold", "policy"):
+        if self.actions not in (*SCHEDULE_KEYWORDS, "policy"):
             d["actions_sha256"] = hashlib.sha256(Path(self.actions).read_bytes()).hexdigest()
         return d
 

@@ -1,6 +1,6 @@
 """Open-loop action schedules: which config is injected at which super-step.
 
-Four kinds, shared by ``rantwin simulate`` and batch-mode rollouts:
+Five kinds, shared by ``rantwin simulate`` and batch-mode rollouts:
 
 - ``static``: the scenario's default config for the whole episode;
 - ``random``: every super-step, each controllable knob of each cell drawn uniformly in its
@@ -10,6 +10,12 @@ Four kinds, shared by ``rantwin simulate`` and batch-mode rollouts:
   ``random`` config with probability :data:`HOLD_CHANGE_PROBABILITY`, else the previous one
   held — so a twin also sees steps where the config did *not* change (a config change
   itself causes handovers; holding steps are what a deployed static policy looks like);
+- ``random-default``: ``random-hold`` whose fresh configs (step 0 included) are the
+  scenario's default config with probability :data:`DEFAULT_PROBABILITY` — so a twin also
+  sees the default config, held and left, which uniform draws never make (the default
+  has every cell at full power, the corner of the power range: no uniform draw puts every
+  cell within 0.5 dB of it), while that is the config of every static baseline and of
+  every env episode's start;
 - a YAML/JSON file::
 
       schedule:
@@ -41,6 +47,10 @@ from .schema import Scenario
 RANDOM_SLEEP_PROBABILITY = 0.1
 #: Probability that ``random-hold`` draws a new config at a super-step (else it holds).
 HOLD_CHANGE_PROBABILITY = 0.5
+#: Probability that a fresh ``random-default`` config is the scenario's default one.
+DEFAULT_PROBABILITY = 0.25
+#: The schedule keywords (anything else names a schedule file).
+SCHEDULE_KEYWORDS = ("static", "random", "random-hold", "random-default")
 _KNOBS = ("power_offset_db", "tilt_deg", "cio_db", "sleep")
 
 
@@ -49,7 +59,7 @@ class ActionSchedule:
     """A source of per-step configs for one episode.
 
     Attributes:
-        kind: ``"static"``, ``"random"``, ``"random-hold"`` or ``"file"``.
+        kind: One of :data:`SCHEDULE_KEYWORDS` or ``"file"``.
         entries: For ``"file"``: ``(step, {knob: value})`` sorted by step.
         source: Where the schedule came from (for manifests and messages).
     """
@@ -76,12 +86,21 @@ class ActionSchedule:
             return [base] * n_steps
         if self.kind == "random":
             return [random_config(scenario, rng) for _ in range(n_steps)]
-        if self.kind == "random-hold":
-            held = [random_config(scenario, rng)]
+        if self.kind in ("random-hold", "random-default"):
+            p_default = DEFAULT_PROBABILITY if self.kind == "random-default" else 0.0
+
+            def fresh() -> CellConfig:
+                # the random config is drawn either way: a fixed draw count per step
+                # (random-hold draws no default coin, so its datasets stay as they were)
+                default = p_default > 0.0 and rng.random() < p_default
+                cfg = random_config(scenario, rng)
+                return base if default else cfg
+
+            held = [fresh()]
             for _ in range(n_steps - 1):
                 change = rng.random() < HOLD_CHANGE_PROBABILITY
-                fresh = random_config(scenario, rng)  # drawn either way: fixed draw count
-                held.append(fresh if change else held[-1])
+                new = fresh()
+                held.append(new if change else held[-1])
             return held[:n_steps]
         out, cfg, i = [], base, 0
         for step in range(n_steps):
@@ -138,19 +157,19 @@ def _apply(cfg: CellConfig, scenario: Scenario, entry: Mapping[str, Any], where:
 
 
 def load_schedule(spec: str) -> ActionSchedule:
-    """Parse ``static``, ``random`` or a YAML/JSON schedule file.
+    """Parse a keyword of :data:`SCHEDULE_KEYWORDS` or a YAML/JSON schedule file.
 
     Raises:
         ValueError: Malformed file, unknown key, steps not increasing.
         FileNotFoundError: ``spec`` is neither a keyword nor an existing file.
     """
-    if spec in ("static", "random", "random-hold"):
+    if spec in SCHEDULE_KEYWORDS:
         return ActionSchedule(kind=spec, source=spec)
     path = Path(spec)
     if not path.is_file():
+        words = ", ".join(repr(k) for k in SCHEDULE_KEYWORDS)
         raise FileNotFoundError(
-            f"--actions {spec!r}: expected 'static', 'random', 'random-hold' or a schedule "
-            "file; no such file"
+            f"--actions {spec!r}: expected one of {words} or a schedule file; no such file"
         )
     text = path.read_text()
     try:
