@@ -44,6 +44,12 @@ FAMILIES: dict[str, str] = {
         "Urban micro street canyon (38901-umi), 5-12 sites, ISD 150-250 m, heights 8-15 m, "
         "38-44 dBm, 3.5 GHz, 60-300 UEs, optional hotspots."
     ),
+    "umi-street": (
+        "Urban micro street canyon (38901-umi), 4-10 sites, either ultra-dense (ISD 90-140 m, "
+        "heights 4-7.5 m, 30-36 dBm) or sparse (ISD 270-400 m, heights 16-22 m, 42-46 dBm), "
+        "2.1 or 3.5 GHz, 40-250 UEs, optional hotspots: the UMi propagation of umi-dense "
+        "without its layouts, densities or heights (150-250 m, 8-15 m lie between)."
+    ),
     "rma-rural": (
         "Rural macro (38901-rma), 3-9 sites, ISD 1-3 km, heights 30-45 m, 700-900 MHz / "
         "10 MHz at 15 kHz SCS, 30-150 UEs, many of them fast."
@@ -232,6 +238,37 @@ def _umi_dense(rng: np.random.Generator) -> tuple[Deployment, Propagation, UEPop
     return deployment, propagation, ues
 
 
+def _umi_street(rng: np.random.Generator) -> tuple[Deployment, Propagation, UEPopulation]:
+    """UMi propagation for training: ``umi-dense``'s densities and heights are held out.
+
+    The shadowing decorrelation distances of 38.901 UMi (10 m LOS / 13 m NLOS, Table
+    7.5-6) are 4× shorter than UMa's, so a walking UE's shadowing (and handovers) varies
+    4× faster per metre; without a UMi family in training the twin extrapolates there.
+    """
+    n_sites = int(rng.integers(4, 11))
+    dense = rng.random() < 0.5
+    isd = _r(rng.uniform(90.0, 140.0) if dense else rng.uniform(270.0, 400.0), 5.0)
+    carrier = float(rng.choice([2.1, 3.5]))
+    scs, n_prb = (15.0, 106) if carrier < 3.0 else (30.0, 51)
+    sites = _macro_sites(
+        rng,
+        n_sites,
+        isd,
+        (4.0, 7.5) if dense else (16.0, 22.0),
+        tilt_range=(2.0, 10.0),
+        tx_power_dbm=_r(rng.uniform(30.0, 36.0) if dense else rng.uniform(42.0, 46.0), 0.5),
+        carrier_ghz=carrier,
+        bandwidth_mhz=20.0,
+        n_prb=n_prb,
+    )
+    n_hot = int(rng.integers(0, 4))
+    hotspots = _hotspots_in(rng, sites, n_hot, (10.0, 50.0)) if n_hot else ()
+    deployment = Deployment(sites=sites, wraparound=False, isd_m=isd, scs_khz=scs)
+    propagation = Propagation(model="38901-umi", min_distance_m=10.0)
+    ues = _ues(rng, (40, 250), hotspots, (0.5, 0.9), (3.0, 10.0, 30.0))
+    return deployment, propagation, ues
+
+
 def _rma_rural(rng: np.random.Generator) -> tuple[Deployment, Propagation, UEPopulation]:
     n_sites = int(rng.integers(3, 10))
     isd = _r(rng.uniform(1000.0, 3000.0), 50.0)
@@ -335,6 +372,7 @@ _SAMPLERS: dict[
 ] = {
     "uma-irregular": _uma_irregular,
     "umi-dense": _umi_dense,
+    "umi-street": _umi_street,
     "rma-rural": _rma_rural,
     "hetnet": _hetnet,
     "suburban-hata": _suburban_hata,

@@ -165,6 +165,20 @@ def test_family_specifics():
         assert np.all((sub.cells().carrier_ghz >= 0.7) & (sub.cells().carrier_ghz <= 1.5))
 
 
+def test_umi_street_holds_out_umi_dense_layouts():
+    """The UMi training family never draws the held-out family's ISDs or heights."""
+    rng = np.random.default_rng(3)
+    worlds = [sample_deployment(rng, "umi-street") for _ in range(40)]
+    isd = np.array([w.deployment.isd_m for w in worlds])
+    assert {w.propagation.model for w in worlds} == {"38901-umi"}
+    assert np.all((isd < 150) | (isd > 250))  # umi-dense: 150-250 m
+    assert (isd < 150).any() and (isd > 250).any()  # both sides of it
+    for w in worlds:
+        h = w.cells().height_m
+        assert np.all((h < 8) | (h > 15))  # umi-dense: 8-15 m
+        assert 4 <= w.n_sites <= 10 and 40 <= w.ues.count <= 250
+
+
 def test_unknown_family_lists_valid():
     with pytest.raises(ValueError) as info:
         sample_deployment(np.random.default_rng(0), "martian")
