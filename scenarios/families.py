@@ -192,12 +192,21 @@ def _ues(
     )
 
 
+def _mid_band_carrier(rng: np.random.Generator) -> tuple[float, float, int]:
+    """``(carrier_ghz, scs_khz, n_prb)``: 2.1 or 3.5 GHz, 20 MHz wide.
+
+    2.1 GHz: 20 MHz at 15 kHz SCS (106 PRB); 3.5 GHz: 20 MHz at 30 kHz (51 PRB),
+    TS 38.101-1 Table 5.3.2-1.
+    """
+    carrier = float(rng.choice([2.1, 3.5]))
+    scs, n_prb = (15.0, 106) if carrier < 3.0 else (30.0, 51)
+    return carrier, scs, n_prb
+
+
 def _uma_irregular(rng: np.random.Generator) -> tuple[Deployment, Propagation, UEPopulation]:
     n_sites = int(rng.integers(5, 13))
     isd = _r(rng.uniform(300.0, 700.0), 10.0)
-    carrier = float(rng.choice([2.1, 3.5]))
-    # 2.1 GHz: 20 MHz at 15 kHz (106 PRB); 3.5 GHz: 20 MHz at 30 kHz (51 PRB), TS 38.101-1.
-    scs, n_prb = (15.0, 106) if carrier < 3.0 else (30.0, 51)
+    carrier, scs, n_prb = _mid_band_carrier(rng)
     sites = _macro_sites(
         rng,
         n_sites,
@@ -248,8 +257,7 @@ def _umi_street(rng: np.random.Generator) -> tuple[Deployment, Propagation, UEPo
     n_sites = int(rng.integers(4, 11))
     dense = rng.random() < 0.5
     isd = _r(rng.uniform(90.0, 140.0) if dense else rng.uniform(270.0, 400.0), 5.0)
-    carrier = float(rng.choice([2.1, 3.5]))
-    scs, n_prb = (15.0, 106) if carrier < 3.0 else (30.0, 51)
+    carrier, scs, n_prb = _mid_band_carrier(rng)
     sites = _macro_sites(
         rng,
         n_sites,
