@@ -34,7 +34,8 @@ from rantwin.cli.main import main as rantwin
 #: ``umi-street`` (added 2026-12-01) brings UMi propagation into training without
 #: ``umi-dense``'s layouts, densities or heights; before it, the held-out UMi sets were the
 #: only UMi worlds the twin met and its walking UEs' shadowing decorrelation (10-13 m, 4× UMa's)
-#: was outside the training range: the mobility handovers of UMi were 30 % short.
+#: was outside the training range: the mobility handovers of UMi were 30 % short (with it:
+#: within 6 % at every speed class of the held-out family, ``docs/twin.md``).
 TRAIN_FAMILIES = ("uma-irregular", "rma-rural", "hetnet", "suburban-hata", "umi-street")
 TRAIN_SCENARIOS = ("hex7-uma", "rma-sparse", "hetnet-macro-small")
 HELD_OUT_FAMILY = "umi-dense"
@@ -52,7 +53,8 @@ HELD_OUT_SCENARIO = "hex7-umi"
 SCENARIO_HOURS = (0, 6, 12, 18)
 #: The training and validation schedule. With ``random-hold`` (builds up to 2026-12-01) no
 #: training step of ``hex7-uma`` had the default config, and the demo's twin put the static
-#: baseline's UE throughput 16 % above the simulator's (``docs/agents.md``).
+#: baseline's UE throughput 16 % above the simulator's (``docs/agents.md``); with
+#: ``random-default``, 2.8 % below.
 ACTIONS = "random-default"
 #: Grading episodes of the held-out scenario: one layout, so its scenes come from one
 #: trajectory; 12 super-steps of random configs (12 scenes, 252 cell-steps) instead of the
