@@ -16,6 +16,7 @@ Every further ``--checkpoint`` is measured in the same run (its rows prefixed ``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 
@@ -23,24 +24,40 @@ import numpy as np
 import torch
 
 from rantwin.allocator import tune_allocator
+from rantwin.envs.backends.surrogate import MEAS_PERIOD_S
 from rantwin.scenarios import CellConfig, load_scenario
-from rantwin.scenarios.mobility import PopulationSampler
+from rantwin.scenarios.mobility import PopulationSampler, walk
 from rantwin.simulator import Simulator
-from rantwin.surrogate.features import SceneBatch, SceneInputs
+from rantwin.surrogate.features import ScenarioStatics, SceneBatch, SceneInputs, phi_links
 from rantwin.surrogate.twin import Twin
 
 
 def _scenes(name: str, b: int, seed: int = 0) -> SceneBatch:
+    """``b`` scenes of a scenario as an environment steps them.
+
+    The UEs are dropped, then walked one super-step, with the walk's start known: the Φ
+    crossings of :mod:`rantwin.surrogate.path` are part of the cost. As in the surrogate
+    backend, the start's Φ serving cell comes from the previous super-step (here computed
+    while setting up, outside the timing).
+    """
     sc = load_scenario(name)
     population = PopulationSampler(sc)
     g = torch.Generator().manual_seed(seed)
     cfg = CellConfig.default(sc)
+    n_points = max(1, round(sc.timing.mobility_s_per_superstep / MEAS_PERIOD_S))
+    statics = ScenarioStatics(sc)
     scenes = []
     for _ in range(b):
         pop = population.draw(g)
+        path, _ = walk(g, population.area, pop.xy_m, pop.waypoint_m, pop.speed_mps,
+                       MEAS_PERIOD_S, n_points)  # fmt: skip
+        start = SceneInputs(sc, cfg, pop.xy_m.numpy(), pop.indoor.numpy(),
+                            pop.speed_mps.numpy(), 0.7, 20.0)  # fmt: skip
         scenes.append(
-            SceneInputs(sc, cfg, pop.xy_m.numpy(), pop.indoor.numpy(), pop.speed_mps.numpy(),
-                        0.7, 20.0)
+            dataclasses.replace(
+                start, ue_xy_m=path[-1].numpy(), prev_ue_xy_m=start.ue_xy_m,
+                prev_ue_serving=phi_links(statics, SceneBatch.of([start])).serving[0].numpy(),
+            )
         )  # fmt: skip
     return SceneBatch.of(scenes)
 

@@ -41,6 +41,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="interferer edges per UE: the K strongest other co-channel cells by Φ "
         "(default: GraphConfig's)",
     )
+    p.add_argument(
+        "--path-step-m",
+        type=float,
+        help="metres between the points at which Φ names each UE's serving cell along its "
+        "walk of the super-step, for the Φ crossings features (default: GraphConfig's, 30)",
+    )
+    p.add_argument(
+        "--path-max-segments",
+        type=int,
+        help="at most this many segments per walk (0: only the start and end cells; "
+        "default: GraphConfig's, 10)",
+    )
     p.add_argument("--seed", type=int, help="seed of weights, shuffling and latent noise")
     p.add_argument(
         "--from",
@@ -72,9 +84,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train and report."""
-    if args.k_interferers is not None and (args.head == "diffusion" or args.from_ckpt):
-        raise ValueError("--k-interferers shapes a new twin's graph; --head diffusion and "
-                         "--from keep the graph of the twin they start from")  # fmt: skip
+    graph_flags = {"--k-interferers": args.k_interferers, "--path-step-m": args.path_step_m,
+                   "--path-max-segments": args.path_max_segments}  # fmt: skip
+    for flag, value in graph_flags.items():
+        if value is not None and (args.head == "diffusion" or args.from_ckpt):
+            raise ValueError(f"{flag} shapes a new twin's graph; --head diffusion and "
+                             "--from keep the graph of the twin they start from")  # fmt: skip
     if args.next_state and args.head != "diffusion":
         raise ValueError("--next-state is an option of --head diffusion")
     if args.head == "diffusion":
@@ -119,7 +134,10 @@ def run(args: argparse.Namespace) -> int:
         max_minutes=args.max_minutes,
         seed=args.seed,
     )
-    graph_cfg = with_overrides(GraphConfig(), k_interferers=args.k_interferers)
+    graph_cfg = with_overrides(
+        GraphConfig(), k_interferers=args.k_interferers, path_step_m=args.path_step_m,
+        path_max_segments=args.path_max_segments,
+    )  # fmt: skip
     result, out = train_from_datasets(
         args.data, args.val_data, args.out, model_cfg, train_cfg, not args.no_progress,
         args.preset, graph_cfg,

@@ -15,10 +15,8 @@ normalised relative to Φ (see :mod:`.model`):
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 import torch
@@ -167,7 +165,7 @@ def load_graphs(
         ug = _groups([ues["world"], ues["episode"], ues["step"]])
         if len(cg) != len(ug):
             raise ValueError(f"{path}: cells and ues tables cover different scenes")
-        prev: tuple[tuple[int, int, int], Any] | None = None  # (world, episode, step), config
+        prev: tuple[tuple[int, int, int], SceneInputs, np.ndarray] | None = None  # key, Φ cells
         for ci, ui in tqdm(
             list(zip(cg, ug, strict=True)), desc=f"graphs {path}", disable=not progress
         ):
@@ -178,10 +176,11 @@ def load_graphs(
             inp, raw = scene_inputs_and_targets(worlds[w], c_rows, u_rows)
             # groups come sorted by (world, episode, step): the previous super-step of this
             # episode, if present, gives the config change (config in transition)
+            # and where each UE's walk of this super-step started (.path)
             if prev is not None and prev[0] == (key[0], key[1], key[2] - 1):
-                inp = dataclasses.replace(inp, prev_config=prev[1])
-            prev = (key, inp.config)
+                inp = inp.following(prev[1], prev[2])
             g = attach_targets(build_graph(inp, graph_cfg), raw)
+            prev = (key, inp, g["ue"].phi_serving.numpy())
             attach_tti(g, tg.get(key), raw["ue_sinr_db"])
             g.scene = torch.tensor([di, w, int(cells["episode"][ci[0]]), int(cells["step"][ci[0]])])
             # for the slow state (.slow): where each UE is, and the shadowing d_corr

@@ -10,7 +10,6 @@ have said); the twin draws ``n_samples`` from the scene inputs. Every KPI is gra
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections import defaultdict
 from dataclasses import dataclass
@@ -21,9 +20,10 @@ import torch
 from tqdm import tqdm
 
 from rantwin.datasets import open_dataset
-from rantwin.scenarios import CellConfig, scenario_from_dict
+from rantwin.scenarios import scenario_from_dict
 
 from .data import _groups, scene_inputs_and_targets
+from .features import SceneInputs
 from .metrics import floor_vs_model
 from .twin import Twin
 
@@ -77,7 +77,7 @@ def collect(
         scenes = scenes[:max_scenes]
     g = torch.Generator().manual_seed(seed)
     acc: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    prev: dict[tuple[int, int], CellConfig] = {}  # (world, step) -> config in force
+    prev: dict[tuple[int, int], tuple[SceneInputs, np.ndarray]] = {}  # inputs, Φ cells
     for sid, (c_eps, u_eps) in enumerate(tqdm(scenes, desc="eval twin", disable=not progress)):
         w = int(cells["world"][c_eps[0][0]])
         step = int(cells["step"][c_eps[0][0]])
@@ -87,9 +87,13 @@ def collect(
         )  # fmt: skip
         # the config of the previous super-step, as in training (.data): a config change
         # itself triggers handovers, and the simulator's replicas saw it
-        inp = dataclasses.replace(inp, prev_config=prev.get((w, step - 1)))
-        prev[(w, step)] = inp.config
-        sample = twin.sample(twin.graph(inp), n_samples, g)
+        # and where each UE's walk started (.path): the replicas share the UEs' paths
+        before = prev.get((w, step - 1))
+        if before is not None:
+            inp = inp.following(*before)
+        graph = twin.graph(inp)
+        prev[(w, step)] = (inp, graph["ue"].phi_serving.numpy())
+        sample = twin.sample(graph, n_samples, g)
         for nt, kpi, col, attr, _kind in KPIS:
             table, groups = (ues, u_eps) if nt == "ue" else (cells, c_eps)
             order = "ue" if nt == "ue" else "cell"

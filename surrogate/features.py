@@ -52,6 +52,24 @@ class SceneInputs:
     load_factor: float
     hour: float
     prev_config: CellConfig | None = None  # config of the previous super-step (None: same)
+    #: where each UE was at the end of the previous super-step, i.e. where this super-step's
+    #: walk started (None: unknown, e.g. the first super-step of a dataset episode)
+    prev_ue_xy_m: np.ndarray | None = None  # [n_ues, 2]
+    #: Φ serving cell at the walk's start under the previous config, i.e. the previous
+    #: super-step's Φ serving cell, if the caller has it (saves a Φ pass; None: computed)
+    prev_ue_serving: np.ndarray | None = None  # [n_ues] int
+
+    def following(self, prev: SceneInputs, prev_serving: np.ndarray | None = None) -> SceneInputs:
+        """These inputs as the super-step after ``prev`` in the same episode.
+
+        Takes ``prev``'s config (the config change) and, when the UE count matches, where
+        each UE's walk started (``prev``'s positions) and, if given, ``prev``'s Φ serving
+        cells (``[n_ues]``, the graph's ``phi_serving``).
+        """
+        out = dataclasses.replace(self, prev_config=prev.config)
+        if np.shape(prev.ue_xy_m) == np.shape(self.ue_xy_m):
+            out = dataclasses.replace(out, prev_ue_xy_m=prev.ue_xy_m, prev_ue_serving=prev_serving)
+        return out
 
 
 #: Knobs whose change since the previous super-step the twin sees (``config_delta``).
@@ -83,6 +101,12 @@ class SceneBatch:
     load_factor: torch.Tensor  # [B]
     hour: torch.Tensor  # [B]
     config_delta: torch.Tensor | None = None  # [B, n_cells, 4] float64, see config_delta()
+    #: start of each UE's walk of this super-step (``ue_xy_m`` where unknown) and whether it
+    #: is known; None: unknown for every scene
+    ue_start_xy_m: torch.Tensor | None = None  # [B, n_ues, 2] float64
+    start_known: torch.Tensor | None = None  # [B] bool
+    #: Φ serving cell at each walk's start under the previous config (−1: not given, computed)
+    start_serving: torch.Tensor | None = None  # [B, n_ues] long
 
     @staticmethod
     def of(scenes: Sequence[SceneInputs]) -> SceneBatch:
@@ -104,6 +128,34 @@ class SceneBatch:
                 raise ValueError(f"ue_xy_m must have shape [n_ues >= 1, 2], got {a.shape}")
         if len({a.shape for a in xy}) != 1:
             raise ValueError("all scenes of a SceneBatch must have the same number of UEs")
+        start, known = None, None
+        if any(s.prev_ue_xy_m is not None for s in scenes):
+            start_l = []
+            for s, a in zip(scenes, xy, strict=True):
+                p = a if s.prev_ue_xy_m is None else np.asarray(s.prev_ue_xy_m, dtype=float)
+                if p.shape != a.shape:
+                    raise ValueError(
+                        f"prev_ue_xy_m must have the shape of ue_xy_m {a.shape}, got {p.shape}"
+                    )
+                start_l.append(p)
+            start = torch.tensor(np.stack(start_l))
+            known = torch.tensor([s.prev_ue_xy_m is not None for s in scenes])
+        cached = None
+        if any(s.prev_ue_serving is not None for s in scenes):
+            n_cells = sc.n_cells
+            rows = []
+            for s, a in zip(scenes, xy, strict=True):
+                if s.prev_ue_serving is None:
+                    rows.append(np.full(a.shape[0], -1, np.int64))
+                    continue
+                v = np.asarray(s.prev_ue_serving)
+                if v.shape != (a.shape[0],) or v.min() < 0 or v.max() >= n_cells:
+                    raise ValueError(
+                        f"prev_ue_serving must be [{a.shape[0]}] cell indices in "
+                        f"[0, {n_cells}), got shape {v.shape}"
+                    )
+                rows.append(v.astype(np.int64))
+            cached = torch.tensor(np.stack(rows))
         out = SceneBatch(
             scenario=sc,
             configs=tuple(s.config for s in scenes),
@@ -117,19 +169,26 @@ class SceneBatch:
             config_delta=torch.tensor(
                 np.stack([config_delta(s.config, s.prev_config) for s in scenes])
             ),
+            ue_start_xy_m=start,
+            start_known=known,
+            start_serving=cached,
         )
         out.check_finite()
         return out
 
     def check_finite(self) -> None:
         """Raise ``ValueError`` naming the first input with NaN/inf."""
-        for name in ("ue_xy_m", "ue_speed_mps", "load_factor", "hour"):
-            if not bool(torch.isfinite(getattr(self, name)).all()):
+        for name in ("ue_xy_m", "ue_speed_mps", "load_factor", "hour", "ue_start_xy_m"):
+            v = getattr(self, name)
+            if v is not None and not bool(torch.isfinite(v).all()):
                 raise ValueError(f"{name} must be finite, got NaN/inf in the scene inputs")
 
     def select(self, start: int, stop: int) -> SceneBatch:
         """Scenes ``start:stop`` of the batch (every per-scene field sliced alike)."""
         delta = None if self.config_delta is None else self.config_delta[start:stop]
+        walk0 = None if self.ue_start_xy_m is None else self.ue_start_xy_m[start:stop]
+        known = None if self.start_known is None else self.start_known[start:stop]
+        cached = None if self.start_serving is None else self.start_serving[start:stop]
         return dataclasses.replace(
             self,
             configs=self.configs[start:stop],
@@ -139,6 +198,9 @@ class SceneBatch:
             load_factor=self.load_factor[start:stop],
             hour=self.hour[start:stop],
             config_delta=delta,
+            ue_start_xy_m=walk0,
+            start_known=known,
+            start_serving=cached,
         )
 
     @property
@@ -230,6 +292,43 @@ class PhiLinks:
     prev_serving: torch.Tensor  # [B, n_ues] long, Φ serving cell under the previous config
 
 
+def mean_gain_db(
+    st: ScenarioStatics,
+    ue_xy_m: torch.Tensor,  # [B, P, 2] positions
+    ue_indoor: torch.Tensor,  # [B, P] bool
+    tilt_deg: torch.Tensor,  # [B, C] float64, tilt in force
+) -> tuple[geometry.LinkGeometry, torch.Tensor, torch.Tensor]:
+    """Φ's mean coupling gain from every cell to ``P`` points of each scene, float64.
+
+    Antenna gain − path loss mixed over LOS / NLOS in dB (TR 38.901 Tables 7.4.1-1 /
+    7.4.2-1) − the mean O2I loss of indoor points (§7.4.3); UE height of the scenario.
+
+    **Output:** the link geometry, the LOS probability and the gain in dB, each
+    ``[B, n_cells, P]``.
+    """
+    f = torch.float64
+    prop = st.scenario.propagation
+    b, n_pts = ue_xy_m.shape[0], ue_xy_m.shape[1]
+    h_ue = torch.full((b, n_pts), prop.ue_height_m, dtype=f)  # [B, P]
+    site_geo = geometry.link_geometry(
+        ue_xy_m.to(f),
+        h_ue,
+        st.site_xy_m.to(f),
+        st.site_h_m.to(f),
+        0.0,
+        None if st.wrap is None else st.wrap.to(f),
+    )  # [B, n_sites, P]: sectors share their site's position (a third of the work)
+    geo = geometry.expand_to_cells(site_geo, st.site, st.azimuth_deg.to(f))  # [B, C, P]
+    p_los = pathloss.los_probability(prop.model, geo.distance_2d_m, h_ue[:, None, :])
+    gain = phi.mean_coupling_gain_db(
+        geo, prop.model, st.carrier_ghz.to(f), st.cell_h_m.to(f), h_ue, tilt_deg.to(f),
+        st.n_vertical, p_los,
+    )  # fmt: skip
+    o2i_db = torch.as_tensor(st.o2i_mean_db, dtype=f)  # [C]
+    gain = gain - ue_indoor[:, None, :].to(f) * o2i_db[None, :, None]
+    return geo, p_los, gain
+
+
 def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
     """Compute the Φ link tables of a batch of scenes (float64 inside, float32 out).
 
@@ -240,25 +339,8 @@ def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
     policy evaluations rely on that). Rounded to float32 at the end, those differences vanish.
     """
     f = torch.float64
-    prop = st.scenario.propagation
-    b, n_ues = scenes.size, scenes.n_ues
-    h_ue = torch.full((b, n_ues), prop.ue_height_m, dtype=f)  # [B, U]
-    site_geo = geometry.link_geometry(
-        scenes.ue_xy_m.to(f),
-        h_ue,
-        st.site_xy_m.to(f),
-        st.site_h_m.to(f),
-        0.0,
-        None if st.wrap is None else st.wrap.to(f),
-    )  # [B, n_sites, U]: sectors share their site's position (a third of the work)
-    geo = geometry.expand_to_cells(site_geo, st.site, st.azimuth_deg.to(f))  # [B, C, U]
     tilt = scenes.knob("tilt_deg").to(f)  # [B, C]
-    p_los = pathloss.los_probability(prop.model, geo.distance_2d_m, h_ue[:, None, :])
-    gain = phi.mean_coupling_gain_db(
-        geo, prop.model, st.carrier_ghz.to(f), st.cell_h_m.to(f), h_ue, tilt, st.n_vertical, p_los
-    )  # [B, C, U]
-    o2i_db = torch.as_tensor(st.o2i_mean_db, dtype=f)  # [C]
-    gain = gain - scenes.ue_indoor[:, None, :].to(f) * o2i_db[None, :, None]
+    geo, p_los, gain = mean_gain_db(st, scenes.ue_xy_m, scenes.ue_indoor, tilt)  # [B, C, U]
     tx = (st.tx_nominal_dbm + scenes.knob("power_offset_db")).to(f)  # [B, C]
     n_prb = st.n_prb.to(f)  # [C]
     rsrp = rsrp_dbm(tx[..., None], n_prb[:, None], gain)  # [B, C, U]

@@ -25,6 +25,7 @@ from rantwin.radio import pathloss
 from rantwin.radio.link import OVERHEAD_FR1, spectral_efficiency
 
 from .features import PhiLinks, ScenarioStatics, SceneBatch, SceneInputs, phi_links
+from .path import check_path_config, path_crossings
 
 NodeType = str
 EdgeType = tuple[str, str, str]
@@ -68,6 +69,10 @@ CELL_FEATURES = (
     # UEs the config change itself hands over: Φ serving cell under the previous config vs now
     "phi_lost",  # UEs it Φ-served under the previous config and not now / (n_ues / n_cells)
     "phi_gained",  # UEs it Φ-serves now and not under the previous config, same scale
+    # the UEs' walks of this super-step (.path): Φ crossings out of / into the cell
+    "path_out",  # / (n_ues / n_cells)
+    "path_in",  # same scale
+    "path_known",  # 1 if the walks' starts are known (0: first super-step of a dataset episode)
 )
 UE_FEATURES = (
     "indoor",
@@ -88,6 +93,8 @@ UE_FEATURES = (
     "shadow_diff",  # std of the shadowing difference between two sites, dB / 10
     "margin_sigma",  # best_margin / max(shadow_diff, 1 dB), clipped to 10, / 10
     "phi_moved",  # 1 if its Φ serving cell under the previous config is another cell
+    "path_crossings",  # log1p(Φ crossings along its walk of this super-step) (.path)
+    "path_known",  # 1 if the walk's start is known
 )
 LINK_FEATURES = (
     "rsrp",  # (dBm + 90) / 20
@@ -116,12 +123,17 @@ class GraphConfig:
 
     k_interferers: int = 3
     k_neighbours: int = 6
+    #: sampling of each UE's walk for the Φ crossings (:mod:`.path`): a point every
+    #: ``path_step_m`` metres, at most ``path_max_segments`` segments (0: start/end cells only)
+    path_step_m: float = 30.0
+    path_max_segments: int = 10
 
     def __post_init__(self) -> None:
         for name in ("k_interferers", "k_neighbours"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
+        check_path_config(self.path_step_m, self.path_max_segments)
 
 
 def _link_attr(phi: PhiLinks, b: torch.Tensor, c: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
@@ -258,6 +270,8 @@ def build_batch(
     moved = (phi.prev_serving != phi.serving).float()  # [B, U] handed over by the config change
     lost = torch.zeros(n_b, n_cells).scatter_add_(1, phi.prev_serving, moved)  # [B, C]
     gained = torch.zeros(n_b, n_cells).scatter_add_(1, phi.serving, moved)  # [B, C]
+    walks = path_crossings(st, scenes, phi, cfg.path_step_m, cfg.path_max_segments)
+    known = walks.known.double()  # [B]
     sinr_sum = torch.zeros(n_b, n_cells).scatter_add_(1, phi.serving, phi.sinr_db)
     # Traffic law (physics-informed, TR 36.814 A.2.1.3.3 FTP model 3): offered load of a cell
     # against its Φ capacity; a full-buffer cell is busy iff one of its UEs is active.
@@ -312,6 +326,9 @@ def build_batch(
                 delta[..., 3],
                 lost.double() / (n_ues / n_cells),
                 gained.double() / (n_ues / n_cells),
+                walks.cross_out / (n_ues / n_cells),
+                walks.cross_in / (n_ues / n_cells),
+                per_scene(known),
             ],
             -1,
         )
@@ -344,6 +361,8 @@ def build_batch(
             shadow_diff / 10,
             (margin.reshape(-1).float() / shadow_diff.clamp_min(1.0)).clamp(max=10.0) / 10,
             moved.reshape(-1),
+            torch.log1p(walks.ue_crossings.reshape(-1)).float(),
+            known[b_u].float(),
         ],
         -1,
     ).float()

@@ -135,6 +135,8 @@ class SurrogateBatchState:
         slow_score: The twin's slow state of every member's UE draws (NaN before the first
             step; stays NaN for twins that carry no state), see :mod:`rantwin.surrogate.slow`
             (a next-state diffusion head's previous UE draw: ``surrogate/diffusion/next_state``).
+        phi_serving: Φ serving cell of every UE after the last super-step (−1 before the
+            first), where the next walk starts (:mod:`rantwin.surrogate.path`).
     """
 
     ue_xy_m: torch.Tensor  # [B, n_ues, 2] float64
@@ -146,6 +148,7 @@ class SurrogateBatchState:
     rng_twin: torch.Tensor  # [B, n_state_bytes] uint8
     prev_cfg: torch.Tensor  # [B, n_cells, 4] float64
     slow_score: torch.Tensor  # [B, M, n_ues, 3] float32
+    phi_serving: torch.Tensor  # [B, n_ues] long
 
     @property
     def batch(self) -> int:
@@ -317,6 +320,7 @@ class SurrogateBackend:
             slow_score=torch.full(
                 (len(seeds), self.n_members, self.scenario.ues.count, 3), float("nan")
             ),
+            phi_serving=torch.full((len(seeds), self.scenario.ues.count), -1, dtype=torch.long),
         )
 
     def step(
@@ -367,6 +371,10 @@ class SurrogateBackend:
             ),
             hour=torch.tensor([timing.hour_of_day(s) for s in steps], dtype=torch.float64),
             config_delta=delta,
+            # where this super-step's walk started (the Φ crossings, .surrogate.path)
+            ue_start_xy_m=state.ue_xy_m,
+            start_known=torch.ones(b_size, dtype=torch.bool),
+            start_serving=state.phi_serving,
         )
         scenes.check_finite()
         # 3. M draws per scene, element b from its own generator
@@ -395,6 +403,7 @@ class SurrogateBackend:
             rng_twin=torch.stack([g.get_state() for g in gens_t]),
             prev_cfg=now_cfg,
             slow_score=slow_score.contiguous(),
+            phi_serving=ts.ue_serving.reshape(b_size, n).long(),
         )
         c = sc.n_cells
         f32 = torch.float32

@@ -257,6 +257,24 @@ def test_cli_k_interferers_shapes_the_stored_graph(twin_dataset, tmp_path, capsy
     assert "--k-interferers shapes a new twin's graph" in capsys.readouterr().err
 
 
+def test_cli_walk_sampling_is_stored_and_checked(twin_dataset, tmp_path, capsys):
+    from rantwin.cli.main import main
+    from rantwin.surrogate.checkpoint import load_checkpoint
+    from rantwin.surrogate.graph import GraphConfig
+
+    out = tmp_path / "walk"
+    data = ["--data", str(twin_dataset), "--val-data", str(twin_dataset)]
+    args = ["train-surrogate", "--preset", "tiny", *data, "--out", str(out), "--epochs", "2",
+            "--no-progress"]  # fmt: skip
+    assert main([*args, "--path-step-m", "15", "--path-max-segments", "4"]) == 0
+    _, graph_cfg, _ = load_checkpoint(out)
+    assert graph_cfg == GraphConfig(path_step_m=15.0, path_max_segments=4)
+    assert main([*args, "--path-step-m", "0"]) == 2
+    assert "path_step_m must be a finite number > 0" in capsys.readouterr().err
+    assert main([*args, "--from", str(out), "--path-max-segments", "2"]) == 2
+    assert "--path-max-segments shapes a new twin's graph" in capsys.readouterr().err
+
+
 def test_eval_builds_the_graphs_training_builds(trained, tmp_path):
     """Grading gives the twin the previous super-step's config, as training does.
 
