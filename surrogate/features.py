@@ -220,6 +220,11 @@ class SceneBatch:
             return torch.zeros(self.size, n_cells, len(DELTA_KNOBS), dtype=torch.float64)
         return self.config_delta.double()
 
+    def awake_before(self) -> torch.Tensor:
+        """``[B, n_cells]`` bool: awake under the previous super-step's config."""
+        asleep_now = self.knob("sleep").double()  # [B, C]
+        return ~(asleep_now - self.delta()[..., 3]).round().bool()
+
     def knob(self, name: str) -> torch.Tensor:
         """A knob of every config, ``[B, n_cells]`` (float64, sleep as bool)."""
         arr = np.stack([np.asarray(getattr(c, name)) for c in self.configs])
@@ -348,7 +353,7 @@ def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
     cio = scenes.knob("cio_db").to(f)  # [B, C]
     score = torch.where(awake[..., None], rsrp + cio[..., None], torch.full_like(rsrp, -torch.inf))
     serving = score.argmax(1)  # [B, U]
-    prev_serving = _prev_serving(scenes, geo, st, tilt, rsrp, cio, awake, serving)
+    prev_serving = _prev_serving(scenes, geo, st, tilt, rsrp, cio, serving)
     rx_mw = 10 ** (((tx - 10 * torch.log10(n_prb))[..., None] + gain) / 10)  # [B, C, U]
     # cell c shares the carrier of UE u's serving cell
     cochannel = st.cochannel_cells[:, serving].permute(1, 0, 2)  # [B, C, U]
@@ -382,7 +387,6 @@ def _prev_serving(
     tilt: torch.Tensor,  # [B, C] float64, in force
     rsrp: torch.Tensor,  # [B, C, U] float64, in force
     cio: torch.Tensor,  # [B, C] float64, in force
-    awake: torch.Tensor,  # [B, C] bool, in force
     serving: torch.Tensor,  # [B, U] long, in force
 ) -> torch.Tensor:
     """Φ serving cell of every UE, at its present position, under the previous config.
@@ -405,9 +409,8 @@ def _prev_serving(
             sector_gain_dbi(az, zen, (tilt - delta[..., 1])[..., None], n_v)
             - sector_gain_dbi(az, zen, tilt[..., None], n_v)
         )
-    awake_prev = ~((~awake).double() - delta[..., 3]).round().bool()  # [B, C]
     score = torch.where(
-        awake_prev[..., None],
+        scenes.awake_before()[..., None],
         rsrp_prev + (cio - delta[..., 2])[..., None],
         torch.full_like(rsrp_prev, -torch.inf),
     )

@@ -103,10 +103,9 @@ def path_crossings(
         awake = ~scenes.knob("sleep")  # [B, C]
         s0 = scenes.start_serving  # [B, U], the previous step's Φ serving cells (−1: unknown)
         if s0 is None or bool((s0[moved] < 0).any()):
-            awake_prev = ~((~awake).double() - delta[..., 3]).round().bool()
             fresh = serving_at(
                 st, start, scenes.ue_indoor, tx - delta[..., 0], tilt - delta[..., 1],
-                cio - delta[..., 2], awake_prev,
+                cio - delta[..., 2], scenes.awake_before(),
             )  # fmt: skip
             s0 = fresh if s0 is None else torch.where(s0 >= 0, s0, fresh)
         seq[..., 0] = torch.where(moved, s0, phi.prev_serving)
