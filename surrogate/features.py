@@ -334,6 +334,21 @@ def mean_gain_db(
     return geo, p_los, gain
 
 
+def best_cell(
+    rsrp_dbm: torch.Tensor,  # [B, C, P]
+    cio_db: torch.Tensor,  # [B, C]
+    awake: torch.Tensor,  # [B, C] bool
+) -> torch.Tensor:
+    """Φ's association rule: the awake cell with the strongest RSRP + CIO at each point.
+
+    **Output:** ``[B, P]`` long.
+    """
+    score = torch.where(
+        awake[..., None], rsrp_dbm + cio_db[..., None], torch.full_like(rsrp_dbm, -torch.inf)
+    )
+    return score.argmax(1)
+
+
 def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
     """Compute the Φ link tables of a batch of scenes (float64 inside, float32 out).
 
@@ -351,8 +366,7 @@ def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
     rsrp = rsrp_dbm(tx[..., None], n_prb[:, None], gain)  # [B, C, U]
     awake = ~scenes.knob("sleep")  # [B, C]
     cio = scenes.knob("cio_db").to(f)  # [B, C]
-    score = torch.where(awake[..., None], rsrp + cio[..., None], torch.full_like(rsrp, -torch.inf))
-    serving = score.argmax(1)  # [B, U]
+    serving = best_cell(rsrp, cio, awake)  # [B, U]
     prev_serving = _prev_serving(scenes, geo, st, tilt, rsrp, cio, serving)
     rx_mw = 10 ** (((tx - 10 * torch.log10(n_prb))[..., None] + gain) / 10)  # [B, C, U]
     # cell c shares the carrier of UE u's serving cell
@@ -409,9 +423,4 @@ def _prev_serving(
             sector_gain_dbi(az, zen, (tilt - delta[..., 1])[..., None], n_v)
             - sector_gain_dbi(az, zen, tilt[..., None], n_v)
         )
-    score = torch.where(
-        scenes.awake_before()[..., None],
-        rsrp_prev + (cio - delta[..., 2])[..., None],
-        torch.full_like(rsrp_prev, -torch.inf),
-    )
-    return score.argmax(1)  # [B, U]
+    return best_cell(rsrp_prev, cio - delta[..., 2], scenes.awake_before())  # [B, U]

@@ -37,7 +37,7 @@ import torch
 
 from rantwin.radio.link import rsrp_dbm
 
-from .features import PhiLinks, ScenarioStatics, SceneBatch, mean_gain_db
+from .features import PhiLinks, ScenarioStatics, SceneBatch, best_cell, mean_gain_db
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,7 @@ def serving_at(
     """
     gain = mean_gain_db(st, xy_m, indoor, tilt_deg)[2]  # [B, C, P]
     rsrp = rsrp_dbm(tx_dbm.double()[..., None], st.n_prb.double()[:, None], gain)  # [B, C, P]
-    score = torch.where(
-        awake[..., None], rsrp + cio_db.double()[..., None], torch.full_like(rsrp, -torch.inf)
-    )
-    return score.argmax(1)
+    return best_cell(rsrp, cio_db.double(), awake)
 
 
 def path_crossings(
