@@ -218,8 +218,10 @@ def check_shard_cross(
 ) -> list[str]:
     """Return the problems between the tables of one shard.
 
-    Checks: ``ues.serving_cell < n_cells``, every ``ues`` step has ``cells`` rows, and every
-    ``ue_tti`` (step, ue) has a ``ues`` row. Tables or columns absent are skipped.
+    Checks: ``ues.serving_cell < n_cells``, every ``ues`` step has ``cells`` rows, every
+    ``ue_tti`` (step, ue) has a ``ues`` row, and a UE's walk starts where it ended the
+    previous step (``x_start_m, y_start_m`` of step k = ``x_m, y_m`` of step k − 1, within
+    :data:`START_TOLERANCE_M`). Tables or columns absent are skipped.
 
     Args:
         where: prefix of each message (the shard id).
@@ -254,4 +256,34 @@ def check_shard_cross(
                     f"{where}/ue_tti: {int(missing.sum())} rows reference (step, ue) without a "
                     f"ues row (first ({tti['step'][i]}, {tti['ue'][i]}))"
                 )
+    problems += _check_walk_starts(where, ues)
     return problems
+
+
+#: How far (m) a walk's recorded start may lie from the previous step's end position.
+START_TOLERANCE_M = 1e-3
+
+
+def _check_walk_starts(where: str, ues: Mapping[str, np.ndarray]) -> list[str]:
+    """Problems of ``x_start_m`` / ``y_start_m`` against the previous step's ``x_m`` / ``y_m``."""
+    cols = ("step", "ue", "x_m", "y_m", "x_start_m", "y_start_m")
+    if not all(k in ues for k in cols) or not len(ues["ue"]):
+        return []
+    width = int(ues["ue"].max()) + 1
+    key = _pair_key(ues["step"], ues["ue"], width)
+    order = np.argsort(key)
+    prev_key = _pair_key(ues["step"] - 1, ues["ue"], width)
+    pos = np.clip(np.searchsorted(key[order], prev_key), 0, len(key) - 1)
+    j = order[pos]  # the row of (step − 1, ue), where it exists
+    has_prev = key[j] == prev_key
+    gap = np.hypot(ues["x_start_m"] - ues["x_m"][j], ues["y_start_m"] - ues["y_m"][j])
+    bad = has_prev & ~(gap <= START_TOLERANCE_M)
+    if not bad.any():
+        return []
+    i = int(np.flatnonzero(bad)[0])
+    return [
+        f"{where}/ues: {int(bad.sum())} rows whose walk does not start where the UE ended the "
+        f"previous step (first: step {ues['step'][i]}, ue {ues['ue'][i]}: start "
+        f"({ues['x_start_m'][i]}, {ues['y_start_m'][i]}), previous end ({ues['x_m'][j[i]]}, "
+        f"{ues['y_m'][j[i]]}))"
+    ]

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from .errors import NotADatasetError
 from .manifest import read_manifest
-from .schema import SCHEMA_VERSION, parse_shard_id, shard_path, table_spec
+from .schema import SCHEMA_VERSION, parse_shard_id, shard_path, table_spec, version_hint
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,7 @@ def open_dataset(path: str | os.PathLike[str]) -> Dataset:
         raise ValueError(
             f"dataset {str(root)!r} has schema_version {manifest.get('schema_version')!r}, "
             f"this rantwin reads schema_version {SCHEMA_VERSION}"
+            f"{version_hint(manifest.get('schema_version'))}"
         )
     for field in ("shards", "worlds"):
         if not isinstance(manifest.get(field), dict):

@@ -21,8 +21,23 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-SCHEMA_VERSION: int = 1
-"""Version of the table layout; bumped on any incompatible change of columns or meaning."""
+SCHEMA_VERSION: int = 2
+"""Version of the table layout; bumped on any incompatible change of columns or meaning.
+
+History: 2 (2026-12-01) added the ``ues`` columns ``x_start_m`` / ``y_start_m``, where
+each UE's walk of the super-step began (a handover happens along the walk, not at its end).
+"""
+
+def version_hint(found: object) -> str:
+    """What an error about a dataset of schema version ``found`` tells the user to do."""
+    if isinstance(found, int) and not isinstance(found, bool) and found < SCHEMA_VERSION:
+        return (
+            f"; version {SCHEMA_VERSION} added the ues columns x_start_m / y_start_m (where "
+            "each UE's walk began): regenerate the dataset with `rantwin simulate` or "
+            "`rantwin rollout`"
+        )
+    return ""
+
 
 FORMAT: str = "rantwin-dataset"
 """Value of the manifest's ``format`` field."""
@@ -213,6 +228,14 @@ UES = TableSpec(
         _UE,
         Column("x_m", "float32", "m", "UE x position at the end of the super-step"),
         Column("y_m", "float32", "m", "UE y position at the end of the super-step"),
+        Column(
+            "x_start_m",
+            "float32",
+            "m",
+            "UE x position at the start of the super-step, where its walk began (the previous "
+            "super-step's end; the drop position on the first)",
+        ),
+        Column("y_start_m", "float32", "m", "UE y position at the start of the super-step"),
         Column("indoor", "bool", "-", "UE is indoor (O2I loss applies)"),
         Column("speed_mps", "float32", "m/s", "UE speed", min=0),
         Column("active", "bool", "-", "UE has traffic during the super-step"),

@@ -22,6 +22,7 @@ from .schema import (
     WORLDS_DIR,
     parse_shard_id,
     shard_path,
+    version_hint,
     world_path,
 )
 
@@ -111,7 +112,7 @@ def _check_manifest(m: dict[str, Any]) -> list[str]:
     if "schema_version" in m and m["schema_version"] != SCHEMA_VERSION:
         p.append(
             f"{MANIFEST_NAME}: schema_version {m['schema_version']!r} does not match this "
-            f"rantwin's {SCHEMA_VERSION}"
+            f"rantwin's {SCHEMA_VERSION}{version_hint(m['schema_version'])}"
         )
     for field in ("shards", "worlds"):
         if field in m and not isinstance(m[field], dict):

@@ -41,6 +41,8 @@ __all__ = ["RolloutArgs", "episode_seed", "kpi_tables", "run_rollout"]
 _NEEDED = (
     "ue_x_m",
     "ue_y_m",
+    "ue_start_x_m",
+    "ue_start_y_m",
     "ue_indoor",
     "ue_speed_mps",
     "ue_coupling_loss_db",
@@ -113,6 +115,8 @@ def kpi_tables(
         "ue": np.arange(n_ues, dtype=np.int32),
         "x_m": ue("ue_x_m").astype(np.float32),
         "y_m": ue("ue_y_m").astype(np.float32),
+        "x_start_m": ue("ue_start_x_m").astype(np.float32),
+        "y_start_m": ue("ue_start_y_m").astype(np.float32),
         "indoor": ue("ue_indoor").astype(bool),
         "speed_mps": ue("ue_speed_mps").astype(np.float32),
         "active": ue("ue_active").astype(bool),

@@ -59,6 +59,8 @@ class KpiSample:
     tti_index: torch.Tensor | None = None  # [n_samples] long, TTI of each sample
     ue_x_m: torch.Tensor | None = None  # [B, M, n_ues] float32, position at the step's end
     ue_y_m: torch.Tensor | None = None  # [B, M, n_ues] float32
+    ue_start_x_m: torch.Tensor | None = None  # [B, M, n_ues] float32, where its walk began
+    ue_start_y_m: torch.Tensor | None = None  # [B, M, n_ues] float32
     ue_indoor: torch.Tensor | None = None  # [B, M, n_ues] bool
     ue_speed_mps: torch.Tensor | None = None  # [B, M, n_ues] float32
     ue_coupling_loss_db: torch.Tensor | None = None  # [B, M, n_ues] float32, to serving cell

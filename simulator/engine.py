@@ -321,8 +321,9 @@ class Simulator:
 
         window_s = n_ttis * self._tti_s
         report = self._report(
-            state.step, load, cfg, xy, st, serving, gain, rsrp, res, n_ho, n_pp, ho_out, window_s
-        )
+            state.step, load, cfg, state.ue_xy_m, xy, st, serving, gain, rsrp, res, n_ho, n_pp,
+            ho_out, window_s,
+        )  # fmt: skip
         new_state = SimState(
             step=state.step + 1,
             time_s=t_window + window_s,
@@ -484,7 +485,8 @@ class Simulator:
         step: int,
         load: float,
         cfg: CellConfig,
-        xy: torch.Tensor,  # [n_ues, 2]
+        start_xy: torch.Tensor,  # [n_ues, 2] where the super-step's walk began
+        xy: torch.Tensor,  # [n_ues, 2] where it ended
         st: EpisodeStatics,
         serving: torch.Tensor,  # [n_ues]
         gain: torch.Tensor,  # [n_cells, n_ues]
@@ -526,6 +528,8 @@ class Simulator:
             handovers_out=ho_out.numpy().astype(np.int32),
             x_m=xy[:, 0].numpy().astype(np.float32),
             y_m=xy[:, 1].numpy().astype(np.float32),
+            x_start_m=start_xy[:, 0].numpy().astype(np.float32),
+            y_start_m=start_xy[:, 1].numpy().astype(np.float32),
             indoor=st.indoor.numpy(),
             speed_mps=st.speed_mps.numpy().astype(np.float32),
             active=active.numpy(),

@@ -32,8 +32,10 @@ class SuperStepReport:
     energy_w: np.ndarray
     handovers_out: np.ndarray  # int32
     # per UE, [n_ues]
-    x_m: np.ndarray
+    x_m: np.ndarray  # position at the end of the super-step
     y_m: np.ndarray
+    x_start_m: np.ndarray  # position at its start, where the walk began
+    y_start_m: np.ndarray
     indoor: np.ndarray  # bool
     speed_mps: np.ndarray
     active: np.ndarray  # bool
@@ -96,6 +98,8 @@ def report_tables(r: SuperStepReport, world: int, episode: int) -> dict[str, dic
         "ue": np.arange(u, dtype=np.int32),
         "x_m": r.x_m.astype(np.float32),
         "y_m": r.y_m.astype(np.float32),
+        "x_start_m": r.x_start_m.astype(np.float32),
+        "y_start_m": r.y_start_m.astype(np.float32),
         "indoor": r.indoor.astype(bool),
         "speed_mps": r.speed_mps.astype(np.float32),
         "active": r.active.astype(bool),

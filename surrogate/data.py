@@ -49,9 +49,19 @@ def _groups(keys: list[np.ndarray]) -> list[np.ndarray]:
 def scene_inputs_and_targets(
     scenario: Scenario, cells: dict[str, np.ndarray], ues: dict[str, np.ndarray]
 ) -> tuple[SceneInputs, dict[str, np.ndarray]]:
-    """Inputs of one scene and its raw KPI targets, from its cell and UE rows (sorted)."""
+    """Inputs of one scene and its raw KPI targets, from its cell and UE rows (sorted).
+
+    The walks' starts (``prev_ue_xy_m``, :mod:`.path`) come from the ``x_start_m`` /
+    ``y_start_m`` columns (every dataset of schema version 2 has them; rows without them
+    leave the starts unknown). The start's Φ cell is taken under the scene's own config
+    unless :meth:`SceneInputs.following` gives the previous one: ``rantwin simulate`` and
+    open-loop ``rantwin rollout`` reset each episode under its first super-step's config.
+    """
     c_order = np.argsort(cells["cell"])
     u_order = np.argsort(ues["ue"])
+    start = None
+    if "x_start_m" in ues and "y_start_m" in ues:
+        start = np.stack([ues["x_start_m"][u_order], ues["y_start_m"][u_order]], -1)
     cfg = CellConfig(
         power_offset_db=cells["power_offset_db"][c_order].astype(float),
         tilt_deg=cells["tilt_deg"][c_order].astype(float),
@@ -66,6 +76,7 @@ def scene_inputs_and_targets(
         ue_speed_mps=ues["speed_mps"][u_order].astype(float),
         load_factor=float(cells["load_factor"][0]),
         hour=float(cells["hour"][0]),
+        prev_ue_xy_m=None if start is None else start.astype(float),
     )
     raw = {
         "ue_rsrp_dbm": ues["rsrp_dbm"][u_order],

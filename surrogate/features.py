@@ -53,7 +53,7 @@ class SceneInputs:
     hour: float
     prev_config: CellConfig | None = None  # config of the previous super-step (None: same)
     #: where each UE was at the end of the previous super-step, i.e. where this super-step's
-    #: walk started (None: unknown, e.g. the first super-step of a dataset episode)
+    #: walk started (datasets: the ``x_start_m`` / ``y_start_m`` columns; None: unknown)
     prev_ue_xy_m: np.ndarray | None = None  # [n_ues, 2]
     #: Φ serving cell at the walk's start under the previous config, i.e. the previous
     #: super-step's Φ serving cell, if the caller has it (saves a Φ pass; None: computed)

@@ -72,7 +72,7 @@ CELL_FEATURES = (
     # the UEs' walks of this super-step (.path): Φ crossings out of / into the cell
     "path_out",  # / (n_ues / n_cells)
     "path_in",  # same scale
-    "path_known",  # 1 if the walks' starts are known (0: first super-step of a dataset episode)
+    "path_known",  # 1 if the walks' starts are known (0: inputs without them)
 )
 UE_FEATURES = (
     "indoor",

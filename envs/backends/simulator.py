@@ -151,6 +151,8 @@ class SimulatorBackend:
             tti_index=_t(first.tti_index, torch.long),
             ue_x_m=st("x_m", f32),
             ue_y_m=st("y_m", f32),
+            ue_start_x_m=st("x_start_m", f32),
+            ue_start_y_m=st("y_start_m", f32),
             ue_indoor=st("indoor", torch.bool),
             ue_speed_mps=st("speed_mps", f32),
             ue_coupling_loss_db=st("coupling_loss_db", f32),

@@ -446,6 +446,8 @@ class SurrogateBackend:
             **config_tensors(configs),
             ue_x_m=bm(xy[..., 0], f32),
             ue_y_m=bm(xy[..., 1], f32),
+            ue_start_x_m=bm(state.ue_xy_m[..., 0], f32),  # the walk's start
+            ue_start_y_m=bm(state.ue_xy_m[..., 1], f32),
             ue_indoor=bm(state.indoor, torch.bool),
             ue_speed_mps=bm(state.speed_mps, f32),
             ue_coupling_loss_db=coupling_loss,

@@ -47,13 +47,19 @@ def make_tables(
     nu = n_steps * n_ues
     step_u = np.repeat(np.arange(n_steps), n_ues)
     ue = np.tile(np.arange(n_ues), n_steps)
+    x, y = rng.uniform(-500, 500, nu), rng.uniform(-500, 500, nu)
+    # each walk starts where the previous step's ended (rows are step-major)
+    x0 = np.concatenate([rng.uniform(-500, 500, n_ues), x[:-n_ues]])
+    y0 = np.concatenate([rng.uniform(-500, 500, n_ues), y[:-n_ues]])
     ues = {
         "world": np.full(nu, world, np.int32),
         "episode": np.full(nu, episode, np.int32),
         "step": step_u,
         "ue": ue,
-        "x_m": rng.uniform(-500, 500, nu),
-        "y_m": rng.uniform(-500, 500, nu),
+        "x_m": x,
+        "y_m": y,
+        "x_start_m": x0,
+        "y_start_m": y0,
         "indoor": rng.uniform(size=nu) < 0.5,
         "speed_mps": rng.uniform(0, 3, nu),
         "active": rng.uniform(size=nu) < 0.7,

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_schema_version_and_tables():
-    assert SCHEMA_VERSION == 1
+    assert SCHEMA_VERSION == 2
     assert list(SCHEMAS) == ["cells", "ues", "ue_tti"]
     assert SCHEMAS["cells"].field("prb_util").type == pa.float32()
     assert SCHEMAS["cells"].field("sleep").type == pa.bool_()

@@ -70,12 +70,12 @@ def test_missing_or_bad_manifest(tmp_path, dataset):
 
 def test_schema_version_and_unfinished_run(dataset):
     m = json.loads((dataset / "manifest.json").read_text())
-    m["schema_version"] = 2
+    m["schema_version"] = 3
     m["complete"] = False
     m["run_config"]["seed"] = 99
     (dataset / "manifest.json").write_text(json.dumps(m))
     problems = validate_dataset(dataset)
-    only(problems, "schema_version 2 does not match")
+    only(problems, "schema_version 3 does not match")
     only(problems, "was not finalized")
     only(problems, "run_config_hash does not match")
 
@@ -100,6 +100,27 @@ def test_bad_values_are_reported(dataset, table, column, value, needle):
     problems = validate_dataset(dataset)
     only(problems, f"{SHARD}/{table}: column {column!r}" if "n_cells" not in needle else needle)
     only(problems, needle)
+
+
+def test_walk_must_start_where_the_previous_step_ended(dataset):
+    # row 4 is (step 1, ue 0): its walk must start at (step 0, ue 0)'s end position
+    rewrite(dataset, "ues", set_value("x_start_m", 999.0, row=4))
+    only(
+        validate_dataset(dataset),
+        f"{SHARD}/ues: 1 rows whose walk does not start where the UE ended the previous step "
+        "(first: step 1, ue 0: start (999.0,",
+    )
+
+
+def test_version_1_datasets_are_refused_with_the_upgrade_hint(dataset):
+    from rantwin.datasets import open_dataset
+
+    m = json.loads((dataset / "manifest.json").read_text())
+    m["schema_version"] = 1
+    (dataset / "manifest.json").write_text(json.dumps(m))
+    only(validate_dataset(dataset), "added the ues columns x_start_m / y_start_m")
+    with pytest.raises(ValueError, match="has schema_version 1, .*regenerate the dataset"):
+        open_dataset(dataset)
 
 
 def test_duplicate_keys_and_row_count(dataset):

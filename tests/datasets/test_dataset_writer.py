@@ -25,7 +25,7 @@ def test_round_trip_write_read_equality(tmp_path):
     assert ds.run_config == RUN_CONFIG
     assert ds.worlds() == {0: scenario(0)[0], 1: scenario(1)[0]}
     m = ds.manifest
-    assert m["schema_version"] == 1 and m["format"] == "rantwin-dataset"
+    assert m["schema_version"] == 2 and m["format"] == "rantwin-dataset"
     assert m["worlds"]["1"] == {"path": "worlds/00001.json", "scenario_hash": "hash-1"}
     assert m["extra"] == {"note": "test"}
     for name in SCHEMAS:

@@ -168,6 +168,21 @@ def test_report_ranges_and_tables(tiny):
     assert set(t["ues"]["world"]) == {3}
 
 
+def test_report_records_where_each_walk_started(tiny):
+    """x_start_m / y_start_m: the drop position at the first step, then the previous end."""
+    sim = Simulator(tiny)
+    state = sim.reset(3)
+    drop = state.ue_xy_m.numpy().astype(np.float32)  # [n_ues, 2]
+    _, reps = _run(sim, 3, [sim.default_config()] * 3)
+    assert np.array_equal(np.stack([reps[0].x_start_m, reps[0].y_start_m], -1), drop)
+    for before, now in zip(reps, reps[1:], strict=False):
+        assert np.array_equal(now.x_start_m, before.x_m)
+        assert np.array_equal(now.y_start_m, before.y_m)
+    assert not np.array_equal(reps[1].x_start_m, reps[1].x_m)  # the UEs of tiny walk
+    t = report_tables(reps[1], world=0, episode=0)["ues"]
+    assert np.array_equal(t["x_start_m"], reps[1].x_start_m)
+
+
 def test_config_for_other_scenario_rejected(tiny):
     sim = Simulator(tiny)
     other = Simulator(small_variant("hex19-uma"))

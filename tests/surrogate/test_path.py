@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from rantwin.scenarios import CellConfig, load_scenario
+from rantwin.datasets import open_dataset
+from rantwin.scenarios import CellConfig, load_scenario, scenario_from_dict
+from rantwin.surrogate.data import scene_inputs_and_targets
 from rantwin.surrogate.features import ScenarioStatics, SceneBatch, SceneInputs, phi_links
 from rantwin.surrogate.graph import CELL_FEATURES, UE_FEATURES, GraphConfig, build_batch
 from rantwin.surrogate.path import path_crossings, serving_at
@@ -112,10 +114,35 @@ def test_path_features_in_the_graph_are_batch_invariant():
     assert float(batched["ue"].x[:, cols_u[0]].sum()) > 0
 
 
-def test_dataset_graphs_know_the_walks_start_after_the_first_step(twin_graphs):
+def test_dataset_graphs_know_every_walks_start(twin_dataset, twin_graphs):
+    """The ues table records where each walk began, the first super-step included."""
     col = CELL_FEATURES.index("path_known")
-    for g in twin_graphs:
-        assert float(g["cell"].x[0, col]) == float(int(g.scene[3]) > 0)
+    assert {int(g.scene[3]) for g in twin_graphs} == {0, 1, 2}
+    assert all(float(g["cell"].x[0, col]) == 1.0 for g in twin_graphs)
+    ds = open_dataset(twin_dataset)
+    cells = {k: v.to_numpy() for k, v in zip(*_table(ds, "cells"), strict=True)}
+    ues = {k: v.to_numpy() for k, v in zip(*_table(ds, "ues"), strict=True)}
+    first = {k: v[(ues["step"] == 0) & (ues["world"] == 0) & (ues["episode"] == 0)]
+             for k, v in ues.items()}  # fmt: skip
+    c0 = {k: v[(cells["step"] == 0) & (cells["world"] == 0) & (cells["episode"] == 0)]
+          for k, v in cells.items()}  # fmt: skip
+    sc = next(iter(ds.worlds().values()))
+    inp, _ = scene_inputs_and_targets(scenario_from_dict(sc), c0, first)
+    order = np.argsort(first["ue"])
+    start = np.stack([first["x_start_m"], first["y_start_m"]], -1)[order]
+    assert np.array_equal(inp.prev_ue_xy_m, start.astype(float))
+    assert not np.array_equal(inp.prev_ue_xy_m, inp.ue_xy_m)  # the UEs walked
+    # rows without the start columns (e.g. a caller's own) leave the starts unknown
+    bare = {k: v for k, v in first.items() if k not in ("x_start_m", "y_start_m")}
+    inp, _ = scene_inputs_and_targets(scenario_from_dict(sc), c0, bare)
+    assert inp.prev_ue_xy_m is None
+    g = build_batch(ScenarioStatics(inp.scenario), SceneBatch.of([inp]))
+    assert float(g["cell"].x[0, col]) == 0.0
+
+
+def _table(ds, name):
+    t = ds.table(name)
+    return t.column_names, t.columns
 
 
 def test_bad_walk_settings_and_starts_name_the_problem():
