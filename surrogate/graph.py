@@ -54,7 +54,8 @@ CELL_FEATURES = (
     "load_factor",
     "hour_sin",
     "hour_cos",
-    "phi_served",  # Φ-served UEs / (n_ues / n_cells)
+    "phi_served",  # Φ-served UEs / COUNT_SCALE (absolute: a cell's load does not depend on
+    # how many UEs the rest of the layout has)
     "phi_sinr",  # mean Φ SINR of its Φ UEs, dB / 10
     "p_busy",  # 1 − (1 − load)^n: P(some Φ-served UE is active), the full-buffer traffic law
     "expected_active",  # load · Φ-served UEs / 10
@@ -67,10 +68,10 @@ CELL_FEATURES = (
     "d_cio",  # dB / 6
     "d_sleep",  # +1 went to sleep, −1 woke up
     # UEs the config change itself hands over: Φ serving cell under the previous config vs now
-    "phi_lost",  # UEs it Φ-served under the previous config and not now / (n_ues / n_cells)
+    "phi_lost",  # UEs it Φ-served under the previous config and not now / COUNT_SCALE
     "phi_gained",  # UEs it Φ-serves now and not under the previous config, same scale
     # the UEs' walks of this super-step (.path): Φ crossings out of / into the cell
-    "path_out",  # / (n_ues / n_cells)
+    "path_out",  # / COUNT_SCALE
     "path_in",  # same scale
     "path_known",  # 1 if the walks' starts are known (0: inputs without them)
 )
@@ -88,6 +89,7 @@ UE_FEATURES = (
     "full_buffer",
     "offered_rate",  # FTP3: offered Mbit/s / 10 (full buffer: 0)
     "phi_rate",  # Φ link rate if alone on the cell, log1p(Mbit/s) / 5
+    "phi_share_rate",  # its expected proportional-fair share of it, log1p(Mbit/s) / 5
     # handover physics (dimensionless, so they carry over to unseen propagation scenarios):
     "walk_dcorr",  # log1p(metres walked per super-step / shadowing d_corr) / 3
     "shadow_diff",  # std of the shadowing difference between two sites, dB / 10
@@ -106,6 +108,9 @@ LINK_FEATURES = (
     "zenith",  # (θ − 90) / 10
     "was_serving",  # 1 if the cell was the UE's Φ serving cell under the previous config
 )
+#: Divisor of the per-cell UE counts among the cell features (served, lost, gained, crossings).
+COUNT_SCALE = 10.0
+
 NEIGHBOUR_FEATURES = ("log_distance", "same_site", "same_carrier", "az_cos")
 
 
@@ -134,6 +139,22 @@ class GraphConfig:
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
         check_path_config(self.path_step_m, self.path_max_segments)
+
+
+def fair_share(n_served: torch.Tensor, p_active: torch.Tensor) -> torch.Tensor:
+    """Expected time share of an active UE among the active UEs of its cell.
+
+    With ``n`` UEs served and each of the others active with probability ``p``
+    (independently), the others active ``K ~ Binomial(n − 1, p)``, and a proportional-fair
+    (round-robin in the mean) scheduler gives the UE ``1 / (1 + K)`` of the time:
+    ``E[1 / (1 + K)] = (1 − (1 − p)^n) / (n p)`` (1 for ``p → 0`` or ``n <= 1``).
+
+    **Input:** ``n_served`` and ``p_active`` broadcastable (``n >= 1`` where a UE is
+    served). **Output:** their broadcast shape, float64 in (0, 1].
+    """
+    n = n_served.double().clamp_min(1)
+    p = p_active.double().clamp(1e-6, 1.0)
+    return ((1 - (1 - p) ** n) / (n * p)).clamp(max=1.0)
 
 
 def _link_attr(phi: PhiLinks, b: torch.Tensor, c: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
@@ -280,6 +301,7 @@ def build_batch(
     cell_bw_hz = st.n_prb * 12 * st.scenario.deployment.scs_khz * 1e3 * (1 - OVERHEAD_FR1)  # [C]
     se = spectral_efficiency(phi.sinr_db.double())  # [B, U] bit/s/Hz
     ue_rate_mbps = se * cell_bw_hz[phi.serving] / 1e6  # [B, U] alone on its Φ cell
+    share = fair_share(served.gather(1, phi.serving), lf[:, None])  # [B, U]
     se_sum = torch.zeros(n_b, n_cells, dtype=torch.float64).scatter_add_(1, phi.serving, se)
     cap_mbps = se_sum / served.double().clamp_min(1) * cell_bw_hz / 1e6  # [B, C]
     offered_mbps = 0.0 if full_buffer else traffic.arrival_rate_per_s * traffic.file_size_mbit
@@ -314,7 +336,7 @@ def build_batch(
                 per_scene(lf),
                 per_scene(torch.sin(hour)),
                 per_scene(torch.cos(hour)),
-                served.double() / (n_ues / n_cells),
+                served.double() / COUNT_SCALE,
                 (sinr_sum / served.clamp_min(1)).double() / 10,
                 1 - (1 - per_scene(lf)) ** served.double(),
                 per_scene(lf) * served.double() / 10,
@@ -324,10 +346,10 @@ def build_batch(
                 delta[..., 1] / 15,
                 delta[..., 2] / 6,
                 delta[..., 3],
-                lost.double() / (n_ues / n_cells),
-                gained.double() / (n_ues / n_cells),
-                walks.cross_out / (n_ues / n_cells),
-                walks.cross_in / (n_ues / n_cells),
+                lost.double() / COUNT_SCALE,
+                gained.double() / COUNT_SCALE,
+                walks.cross_out / COUNT_SCALE,
+                walks.cross_in / COUNT_SCALE,
                 per_scene(known),
             ],
             -1,
@@ -357,6 +379,7 @@ def build_batch(
             torch.full((n_b * n_ues,), float(full_buffer)),
             (offered_mbps * lf[b_u]).float() / 10,
             torch.log1p(ue_rate_mbps.reshape(-1)).float() / 5,
+            torch.log1p((ue_rate_mbps * share).reshape(-1)).float() / 5,
             walk_dcorr / 3,
             shadow_diff / 10,
             (margin.reshape(-1).float() / shadow_diff.clamp_min(1.0)).clamp(max=10.0) / 10,

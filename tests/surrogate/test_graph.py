@@ -6,6 +6,7 @@ from rantwin.scenarios import CellConfig, load_scenario
 from rantwin.surrogate.features import ScenarioStatics, SceneBatch, SceneInputs, phi_links
 from rantwin.surrogate.graph import (
     CELL_FEATURES,
+    COUNT_SCALE,
     EDGE_TYPES,
     UE_FEATURES,
     GraphConfig,
@@ -187,7 +188,7 @@ def test_prev_serving_is_the_phi_serving_cell_of_the_previous_config():
         moved = g["ue"].x[:, UE_FEATURES.index("phi_moved")]
         assert moved.sum() > 0  # random configs re-sort some UEs
         assert torch.equal(moved.bool(), (want != g["ue"].phi_serving)[0])
-        scale = 120 / sc.n_cells
+        scale = COUNT_SCALE
         lost = g["cell"].x[:, CELL_FEATURES.index("phi_lost")] * scale
         gained = g["cell"].x[:, CELL_FEATURES.index("phi_gained")] * scale
         torch.testing.assert_close(lost.sum(), moved.sum())
