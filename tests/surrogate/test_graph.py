@@ -220,3 +220,17 @@ def test_links_name_the_previous_serving_cell():
     moved = g["ue"].x[:, UE_FEATURES.index("phi_moved")].bool()
     c, u = g["cell", "serves", "ue"].edge_index
     assert torch.equal(g["cell", "serves", "ue"].edge_attr[u.argsort(), col].bool(), ~moved)
+
+
+def test_fair_share_is_the_binomial_mean_of_one_over_the_active_count():
+    from rantwin.surrogate.graph import fair_share
+
+    rng = np.random.default_rng(0)
+    for n, p in ((1, 0.3), (2, 0.45), (10, 0.45), (20, 0.9), (5, 1.0)):
+        k = rng.binomial(n - 1, p, 400_000)  # the other served UEs that are active
+        want = float(np.mean(1 / (1 + k)))
+        got = float(fair_share(torch.tensor([n]), torch.tensor([p]))[0])
+        assert abs(got - want) < 2e-3, (n, p, got, want)
+    # no load or a lone UE: the whole cell; a cell Φ serves nobody is clamped to n = 1
+    got = fair_share(torch.tensor([8, 1, 0]), torch.tensor([0.0, 0.7, 0.5]))
+    assert got.tolist() == pytest.approx([1.0, 1.0, 1.0], abs=1e-5)
