@@ -20,7 +20,9 @@ cores, with the five training families and ``random-default`` configs (``docs/tw
 data 15.5 min, training and slow-state fit 11.5 min (stopped early after 25 epochs), then
 the grading (2 min for the three held-out sets): 29 min in all. Its rebuild with the Φ
 crossings features (``surrogate/path.py``) reused those datasets: training (28 epochs) and
-grading 13.8 min.
+grading 13.8 min. The bundled one (late 2026-12-01) was built on regenerated datasets of
+schema version 2 (the walks' starts recorded) with absolute per-cell counts: data 24.7 min,
+training (25 epochs) and grading 19.4 min, with other jobs sharing the 2 cores.
 """
 
 from __future__ import annotations
