@@ -147,7 +147,7 @@ def fair_share(n_served: torch.Tensor, p_active: torch.Tensor) -> torch.Tensor:
     With ``n`` UEs served and each of the others active with probability ``p``
     (independently), the others active ``K ~ Binomial(n − 1, p)``, and a proportional-fair
     (round-robin in the mean) scheduler gives the UE ``1 / (1 + K)`` of the time:
-    ``E[1 / (1 + K)] = (1 − (1 − p)^n) / (n p)`` (1 for ``p → 0`` or ``n <= 1``).
+    ``E[1 / (1 + K)] = (1 − (1 − p)^n) / (n p)`` (→ 1 as ``p → 0``; 1 for ``n <= 1``).
 
     **Input:** ``n_served`` and ``p_active`` broadcastable (``n >= 1`` where a UE is
     served). **Output:** their broadcast shape, float64 in (0, 1].
