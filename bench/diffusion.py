@@ -242,7 +242,9 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=32, help="ensemble size for the scores")
     ap.add_argument("--max-scenes", type=int, default=None, help="limit held-out scenes")
     ap.add_argument("--ref-steps", type=int, default=128, help="steps of the reference DDPM")
-    ap.add_argument("--few-kind", default="dpmpp2m", help="few-step sampler: ddim | dpmpp2m")
+    ap.add_argument(
+        "--few-kind", default="dpmpp2m", help="few-step sampler: ddim | dpmpp2m | dpmpp2m-sde"
+    )
     ap.add_argument("--few-steps", type=int, default=8, help="steps of the few-step sampler")
     ap.add_argument("--guidance", type=float, default=1.0, help="guidance scale w")
     ap.add_argument(

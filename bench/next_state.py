@@ -207,7 +207,9 @@ def main(argv: list[str] | None = None) -> None:
         "--head", action="append", default=[], metavar="LABEL=DIR",
         help="a diffusion head to replay next to the quantile twin (repeat)",
     )  # fmt: skip
-    ap.add_argument("--sampler", default="dpmpp2m", help="head sampler: ddpm | ddim | dpmpp2m")
+    ap.add_argument(
+        "--sampler", default="dpmpp2m", help="head sampler: ddpm | ddim | dpmpp2m | dpmpp2m-sde"
+    )
     ap.add_argument("--steps", type=int, default=8, help="head sampler steps")
     ap.add_argument("--samples", type=int, default=16, help="draws per scene")
     ap.add_argument("--max-episodes", type=int, default=None, help="limit the episodes")

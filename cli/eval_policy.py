@@ -42,6 +42,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="where to evaluate ('both' adds the sim-to-twin gap)",
     )
     p.add_argument("--twin", default=None, help="twin checkpoint folder (None: the bundled twin)")
+    p.add_argument(
+        "--diffusion",
+        metavar="HEAD",
+        default=None,
+        help="draw the twin's continuous KPIs with this diffusion head (`rantwin "
+        "train-surrogate --head diffusion`, trained on that twin) instead of its quantile heads",
+    )
     p.add_argument("--knobs", nargs="+", default=None, help="knobs the env controls (None: all)")
     p.add_argument(
         "--reward", nargs="+", default=None, metavar="NAME=W", help="reward weights (energy=0.5)"
@@ -65,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
         env_kwargs["knobs"] = list(args.knobs)
     if args.reward:
         env_kwargs["reward"] = parse_weights(args.reward)
-    if args.twin:
-        env_kwargs["backend_kwargs"] = {"checkpoint": args.twin}
+    if args.twin or args.diffusion:
+        env_kwargs["backend_kwargs"] = {"checkpoint": args.twin, "diffusion_head": args.diffusion}
     backends = ("surrogate", "simulator") if args.backend == "both" else (args.backend,)
     bench = run_benchmark(
         args.policy,

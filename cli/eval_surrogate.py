@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from rantwin.surrogate.diffusion.sampler import SAMPLERS, SamplerConfig
 from rantwin.surrogate.evaluate import collect, grade_twin
 from rantwin.surrogate.report import report_markdown, write_report
 from rantwin.surrogate.twin import Twin
@@ -38,8 +39,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="grade the twin with this diffusion head (`train-surrogate --head diffusion`) "
         "drawing the continuous KPIs instead of the quantile heads",
     )
+    p.add_argument("--diffusion-steps", type=int, default=8, help="sampler steps of the head")
     p.add_argument(
-        "--diffusion-steps", type=int, default=8, help="DPM-Solver++(2M) steps of the head"
+        "--diffusion-sampler",
+        default="dpmpp2m",
+        choices=SAMPLERS,
+        help="the head's sampler: ancestral ddpm (reference, use many steps), ddim, "
+        "dpmpp2m (DPM-Solver++(2M), deterministic) or dpmpp2m-sde (its stochastic form)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -51,17 +57,20 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--samples must be >= 2, got {args.samples}")
     sampler = None
     if args.diffusion:
-        from rantwin.surrogate.diffusion.sampler import SamplerConfig
-
-        sampler = SamplerConfig(steps=args.diffusion_steps)
+        sampler = SamplerConfig(kind=args.diffusion_sampler, steps=args.diffusion_steps)
     twin = Twin.load(args.ckpt, head=args.diffusion, sampler=sampler)
     data = collect(twin, args.data, args.samples, args.seed, args.max_scenes,
                    progress=not args.no_progress)  # fmt: skip
     results = grade_twin(data)
     out = Path(args.report)
-    write_report(results, out, meta={"ckpt": str(args.ckpt), "data": str(args.data),
-                                     "samples": args.samples,
-                                     "diffusion": args.diffusion})  # fmt: skip
+    meta = {
+        "ckpt": str(args.ckpt),
+        "data": str(args.data),
+        "samples": args.samples,
+        "diffusion": args.diffusion,
+        "sampler": sampler.to_dict() if sampler else None,
+    }
+    write_report(results, out, meta=meta)
     (out / "report.md").write_text(report_markdown(results))
     for key, r in results.items():
         m, f = r["model"], r["floor"]

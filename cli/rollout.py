@@ -54,6 +54,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="twin checkpoint directory for --backend surrogate (default: the bundled twin)",
     )
+    p.add_argument(
+        "--diffusion",
+        metavar="HEAD",
+        default=None,
+        help="--backend surrogate: draw the continuous KPIs with this diffusion head "
+        "(`rantwin train-surrogate --head diffusion`) instead of the twin's quantile heads",
+    )
     p.add_argument("--members", type=int, default=1, help="ensemble members per episode")
     p.add_argument("--episodes", type=int, default=1, help="episodes")
     p.add_argument(
@@ -107,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         batch=args.batch,
         checkpoint=args.checkpoint,
+        diffusion_head=args.diffusion,
     )
     if args.format == "minari":
         return _run_minari(args, ra, policy)

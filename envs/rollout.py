@@ -173,6 +173,9 @@ class RolloutArgs:
         batch: Episodes stepped together through one backend call.
         checkpoint: Twin checkpoint directory of the surrogate backend (``None``: the
             bundled twin); must be ``None`` for the simulator.
+        diffusion_head: A diffusion head trained on that twin (``rantwin train-surrogate
+            --head diffusion``) that draws the continuous KPIs instead of the quantile heads;
+            surrogate backend only.
     """
 
     backend: str
@@ -186,6 +189,7 @@ class RolloutArgs:
     resume: bool = False
     batch: int = 8
     checkpoint: str | None = None
+    diffusion_head: str | None = None
 
     def manifest_config(self) -> dict[str, Any]:
         """What identifies the dataset's content (``out``/``resume``/``batch`` do not)."""
@@ -197,6 +201,10 @@ class RolloutArgs:
             d["scenario"] = str(Path(self.scenario).resolve())
         if self.checkpoint is not None:
             d["checkpoint"] = str(Path(self.checkpoint).resolve())
+        if self.diffusion_head is not None:
+            d["diffusion_head"] = str(Path(self.diffusion_head).resolve())
+        else:
+            d.pop("diffusion_head")  # manifests of quantile-head runs read as before
         if self.actions not in (*SCHEDULE_KEYWORDS, "policy"):
             d["actions_sha256"] = hashlib.sha256(Path(self.actions).read_bytes()).hexdigest()
         return d
@@ -208,6 +216,8 @@ def check(args: RolloutArgs) -> None:
         raise ValueError(f"--backend {args.backend!r}; valid backends: {', '.join(BACKENDS)}")
     if args.checkpoint is not None and args.backend != "surrogate":
         raise ValueError(f"--checkpoint is for --backend surrogate, got --backend {args.backend}")
+    if args.diffusion_head is not None and args.backend != "surrogate":
+        raise ValueError(f"--diffusion is for --backend surrogate, got --backend {args.backend}")
     for name in ("members", "episodes", "batch"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name} must be >= 1, got {getattr(args, name)}")
@@ -249,6 +259,8 @@ def run_rollout(
     options: dict = {} if args.checkpoint is None else {"checkpoint": args.checkpoint}
     if args.backend == "surrogate":
         options["per_tti"] = True  # datasets carry per-TTI samples, as the simulator's do
+        if args.diffusion_head is not None:
+            options["diffusion_head"] = args.diffusion_head
     backend = make_backend(args.backend, scenario, args.members, **options)
     writer = DatasetWriter(Path(args.out), run_config=args.manifest_config(), resume=args.resume)
     done = writer.completed_shards()

@@ -25,7 +25,8 @@ WEIGHTS = "model.safetensors"
 META = "twin.json"
 
 
-def _features_signature() -> dict[str, list[str]]:
+def features_signature() -> dict[str, list[str]]:
+    """The input features' names per node and edge type, as a checkpoint records them."""
     return {"cell": list(CELL_FEATURES), "ue": list(UE_FEATURES), "link": list(LINK_FEATURES)}
 
 
@@ -52,7 +53,7 @@ def save_checkpoint(
         "format_version": FORMAT_VERSION,
         "model": model.cfg.to_dict(),
         "graph": {f.name: getattr(graph_cfg, f.name) for f in fields(graph_cfg)},
-        "features": _features_signature(),
+        "features": features_signature(),
         **(extra or {}),
     }
     tmp = out / (META + ".tmp")
@@ -103,7 +104,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[TwinModel, GraphConfi
             f"{meta_path}: format_version {meta.get('format_version')!r}, this rantwin reads "
             f"{FORMAT_VERSION}"
         )
-    if meta.get("features") != _features_signature():
+    if meta.get("features") != features_signature():
         raise ValueError(f"{meta_path}: the checkpoint was trained on other features than this "
                          "rantwin builds; retrain it")  # fmt: skip
     cfg = dataclass_from(TwinConfig, meta.get("model"), f"{meta_path}: model")

@@ -19,3 +19,65 @@ def test_training_data_dirs_of_both_recipes():
     night = train_data_dirs(work, whole_day=False)
     assert night[-len(TRAIN_SCENARIOS) :] == [work / "data" / n for n in TRAIN_SCENARIOS]
     assert scenario_data_dir(work, "hex7-uma", 6) == Path("w/data/hex7-uma-h06x4")
+
+
+def _candidate(tmp_path: Path, seed: int, loss: float):
+    """A finished candidate's twin.json as train-surrogate writes it, and its datasets."""
+    import json
+
+    from rantwin.bench.default_twin import candidate_dir
+    from rantwin.surrogate.checkpoint import META, features_signature
+    from rantwin.surrogate.graph import GraphConfig
+    from rantwin.surrogate.pipeline import manifest_digest
+    from rantwin.surrogate.presets import get_preset
+
+    data, val = [tmp_path / "a", tmp_path / "b"], [tmp_path / "v"]
+    for i, d in enumerate(data + val):
+        d.mkdir(exist_ok=True)
+        (d / "manifest.json").write_text(json.dumps({"dataset": i}))
+    model_cfg, _ = get_preset("v05")
+    meta = {
+        "model": model_cfg.to_dict(),
+        "graph": {k: getattr(GraphConfig(), k) for k in GraphConfig.__dataclass_fields__},
+        "features": features_signature(),
+        "preset": "v05",
+        "train": {"seed": seed, "max_minutes": 30.0},
+        "data": [{"path": str(p), "manifest_sha256": manifest_digest(p)} for p in data],
+        "val_data": [{"path": str(p), "manifest_sha256": manifest_digest(p)} for p in val],
+        "metrics": {"best_val_loss": loss},
+    }
+    ckpt = candidate_dir(tmp_path, seed)
+    ckpt.mkdir()
+    (ckpt / META).write_text(json.dumps(meta))
+    return ckpt, data, val
+
+
+def test_a_finished_candidate_is_reused_only_for_its_own_run(tmp_path):
+    import json
+
+    from rantwin.bench.default_twin import finished_loss
+    from rantwin.surrogate.checkpoint import META
+
+    ckpt, data, val = _candidate(tmp_path, 1, 1.59)
+    assert finished_loss(ckpt, 1, "v05", 30.0, data, val) == 1.59
+    assert finished_loss(ckpt, 0, "v05", 30.0, data, val) is None  # another seed
+    assert finished_loss(ckpt, 1, "v05", 10.0, data, val) is None  # another budget
+    assert finished_loss(ckpt, 1, "v05", 30.0, data[:1], val) is None  # other data
+    (data[0] / "manifest.json").write_text("{}")  # the dataset was regenerated
+    assert finished_loss(ckpt, 1, "v05", 30.0, data, val) is None
+    assert finished_loss(tmp_path / "nowhere", 1, "v05", 30.0, data, val) is None
+    meta = json.loads((ckpt / META).read_text())
+    meta["features"]["ue"] = meta["features"]["ue"][:-1]  # trained by older code
+    (ckpt / META).write_text(json.dumps(meta))
+    assert finished_loss(ckpt, 1, "v05", 30.0, data, val) is None
+
+
+def test_the_lowest_validation_loss_is_kept():
+    import pytest
+
+    from rantwin.bench.default_twin import select_candidate
+
+    assert select_candidate({0: 1.596, 1: 1.5905}) == 1
+    assert select_candidate({3: 1.5, 2: 1.5}) == 2  # a tie goes to the lowest seed
+    with pytest.raises(ValueError, match="losses"):
+        select_candidate({})

@@ -6,7 +6,7 @@ from rantwin.surrogate.diffusion.conditioning import conditioning, replicate_edg
 from rantwin.surrogate.diffusion.sampler import SamplerConfig, sample
 from rantwin.surrogate.diffusion.schedule import CosineSchedule, alpha_sigma
 
-KINDS = [("ddpm", 16), ("ddim", 6), ("dpmpp2m", 6)]
+KINDS = [("ddpm", 16), ("ddim", 6), ("dpmpp2m", 6), ("dpmpp2m-sde", 6)]
 
 
 def _active(graphs, n_s):
@@ -124,13 +124,16 @@ def test_guidance_w0_w1_and_cfg(tiny_head, tiny_twin, twin_graphs):
         ("dpmpp2m", 8, True),
         ("ddim", 8, False),
         ("dpmpp2m", 3, False),
+        ("dpmpp2m-sde", 8, True),  # std 1.017 (the ODE solver: 0.966)
+        ("dpmpp2m-sde", 3, False),
     ],
 )
 def test_exact_denoisers_recover_the_data(kind, steps, gauss_ok):
     """Analytic v of two data laws: a point mass at c and N(0, I).
 
     Deterministic solvers with few steps shrink the spread of a wide law (DDIM's step with
-    v = 0 multiplies x by cos Δφ < 1): 8-step DDIM gives std 0.86 instead of 1.
+    v = 0 multiplies x by cos Δφ < 1): 8-step DDIM gives std 0.86 instead of 1. The SDE
+    solver re-injects noise: at 8 steps it keeps the spread, at 3 it does not either.
     """
     sch = CosineSchedule()
     c = torch.tensor([1.5, -0.5, 0.25])

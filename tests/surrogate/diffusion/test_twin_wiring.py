@@ -56,3 +56,38 @@ def test_cli_trains_a_head_on_a_frozen_twin(tiny_twin, twin_dataset, tmp_path, c
     assert "diffusion head written" in capsys.readouterr().out
     twin = Twin.load(tmp_path / "twin", head=tmp_path / "head")
     assert twin.head is not None
+
+
+def test_rollout_and_eval_policy_draw_with_a_head(tiny_head, tiny_twin, tmp_path, capsys):
+    import json
+
+    import pyarrow.parquet as pq
+    import yaml
+
+    from rantwin.cli.main import main
+    from rantwin.datasets import validate_dataset
+    from rantwin.scenarios import scenario_to_dict
+    from rantwin.surrogate.checkpoint import save_checkpoint
+    from tests.conftest import small_variant
+
+    save_checkpoint(tmp_path / "twin", tiny_twin.model, tiny_twin.graph_cfg, {})
+    save_diffusion(tmp_path / "head", tiny_head, tiny_twin.model, twin_path="twin")
+    sc = tmp_path / "sc.yaml"
+    sc.write_text(yaml.safe_dump(scenario_to_dict(small_variant())))
+    common = ["rollout", "--scenario", str(sc), "--backend", "surrogate", "--checkpoint",
+              str(tmp_path / "twin"), "--steps", "2", "--no-progress"]  # fmt: skip
+    assert main([*common, "--diffusion", str(tmp_path / "head"), "--out", str(tmp_path / "d")]) == 0
+    assert main([*common, "--out", str(tmp_path / "q")]) == 0
+    assert validate_dataset(tmp_path / "d") == []
+    run = json.loads((tmp_path / "d" / "manifest.json").read_text())["run_config"]
+    assert run["diffusion_head"] == str((tmp_path / "head").resolve())
+    sinr = [pq.read_table(tmp_path / k / "ues").column("sinr_db").to_numpy() for k in "dq"]
+    assert sinr[0].shape == sinr[1].shape and not (sinr[0] == sinr[1]).all()
+    sim = ["rollout", "--scenario", str(sc), "--diffusion", str(tmp_path / "head"),
+           "--out", str(tmp_path / "s"), "--no-progress"]  # fmt: skip
+    assert main(sim) == 2 and "--diffusion is for --backend surrogate" in capsys.readouterr().err
+    ev = ["eval-policy", "--policy", "static", "--scenario", str(sc), "--backend", "surrogate",
+          "--twin", str(tmp_path / "twin"), "--diffusion", str(tmp_path / "head"), "--members",
+          "2", "--episodes", "1", "--episode-steps", "2", "--report", str(tmp_path / "r"),
+          "--no-progress"]  # fmt: skip
+    assert main(ev) == 0, capsys.readouterr().err
