@@ -18,19 +18,19 @@
 
 Every step resumes: rerunning after an interruption reuses finished datasets and every
 finished training candidate of the same data, preset, seed and code (:func:`finished_loss`).
-The bundled
-checkpoint was built with the defaults (whole day, 60 worlds per family, 4 episodes of each
-built-in scenario at each of 0/6/12/18 h, 30-minute training cap) on 2026-12-01, on 2 CPU
-cores, with the five training families and ``random-default`` configs (``docs/twin.md``):
-data 15.5 min, training and slow-state fit 11.5 min (stopped early after 25 epochs), then
-the grading (2 min for the three held-out sets): 29 min in all. Its rebuild with the Φ
-crossings features (``surrogate/path.py``) reused those datasets: training (28 epochs) and
-grading 13.8 min. The bundled one (late 2026-12-01) was built on regenerated datasets of
-schema version 2 (the walks' starts recorded) with absolute per-cell counts: data 24.7 min,
-training (25 epochs) and grading 19.4 min, with other jobs sharing the 2 cores. Since
-2026-12-02 a build trains two seeds (``--train-seeds 2``): the bundled twin is training seed
-1 of those datasets (held-out validation loss 1.5905 against seed 0's 1.5960; 29 and 25
-epochs, 16 and 15 min).
+The bundled checkpoint's history: a first build with the defaults (whole day, 60 worlds per
+family, 4 episodes of each built-in scenario at each of 0/6/12/18 h, 30-minute training cap)
+on 2026-12-01, on 2 CPU cores, with the five training families and ``random-default``
+configs (``docs/twin.md``): data 15.5 min, training and slow-state fit 11.5 min (stopped
+early after 25 epochs), then the grading (2 min for the three held-out sets): 29 min in all.
+Its rebuild with the Φ crossings features (``surrogate/path.py``) reused those datasets:
+training (28 epochs) and grading 13.8 min. The next (late 2026-12-01) was built on
+regenerated datasets of schema version 2 (the walks' starts recorded) with absolute per-cell
+counts: data 24.7 min, training (25 epochs) and grading 19.4 min, with other jobs sharing
+the 2 cores. Since the night of 2026-12-01 a build trains two seeds (``--train-seeds 2``);
+the bundled twin is training seed 1 of those datasets (held-out validation loss 1.5905
+against seed 0's 1.5960, 29 and 25 epochs; both trainings 32.7 min on 2 cores, seed 0
+identical bit for bit to the previous bundled twin).
 """
 
 from __future__ import annotations
