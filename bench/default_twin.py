@@ -181,6 +181,8 @@ def main() -> None:
         "(families: one per world; built-ins: 0/6/12/18 h)",
     )
     args = ap.parse_args()
+    if args.train_seeds < 1:
+        raise SystemExit(f"--train-seeds: {args.train_seeds}, need at least 1")
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
@@ -257,8 +259,6 @@ def main() -> None:
         ]
     )
     print(f"data ready after {(time.monotonic() - t0) / 60:.1f} min")
-    if args.train_seeds < 1:
-        raise SystemExit(f"--train-seeds: {args.train_seeds}, need at least 1")
     data_dirs = train_data_dirs(work, args.whole_day)  # the dirs simulated above
     losses: dict[int, float] = {}
     for k in range(args.train_seeds):
