@@ -13,9 +13,11 @@ type) that share one noise level.
   (Lu, Zhou, Bao, Chen, Li & Zhu 2022, "DPM-Solver++", Algorithm 2), first order at the
   first step and (for ``N < 10``) the last step, as in their reference implementation.
 - ``"dpmpp2m-sde"``: SDE-DPM-Solver++(2M), the same multistep data prediction for the
-  reverse SDE (Lu et al. 2022, App. B; the midpoint form of the reference implementation):
-  it re-injects noise at every step, so a few steps keep the spread a deterministic solver
-  loses (8-step DDIM on N(0, 1): std 0.86).
+  reverse SDE (the SDE variant of DPM-Solver++, Lu et al. 2022, in the second-order
+  midpoint form of diffusers' ``DPMSolverMultistepScheduler``, ``sde-dpmsolver++``). It
+  re-injects noise at every step: with the exact denoiser of N(0, 1) data, 8 steps give std
+  1.017, where DPM-Solver++(2M) gives 0.966 and DDIM 0.86 (at 2–4 steps it shrinks more than
+  the ODE solver).
 
 Every random draw comes from ``generator=`` (one ``torch.Generator``, or one per scene: then
 scene ``b``'s draws come from ``generator[b]`` only, in a fixed order, so a scene's samples do
@@ -233,8 +235,8 @@ def sample(
                 x = tuple(ratio * xi + coef * di for xi, di in zip(x, d, strict=True))
             else:
                 # 5. SDE-DPM-Solver++(2M): x_s = (σ_s/σ_t) e^{−h} x_t + α_s (1 − e^{−2h}) D
-                #    + σ_s √(1 − e^{−2h}) z; exact for a Gaussian x̂_0 = x_0 (marginal α_s x_0
-                #    + σ_s ε), the ODE's e^{−h} becomes e^{−2h} and the rest is fresh noise
+                #    + σ_s √(1 − e^{−2h}) z. If D = x_0 exactly, x_t = α_t x_0 + σ_t ε lands
+                #    on α_s x_0 + σ_s ε' (the ODE's e^{−h} becomes e^{−2h}, the rest is noise)
                 ratio = float(s_s / s_t) * math.exp(-h)
                 coef = -float(a_s) * math.expm1(-2 * h)
                 std = float(s_s) * math.sqrt(-math.expm1(-2 * h))
