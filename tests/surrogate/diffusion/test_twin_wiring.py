@@ -91,3 +91,8 @@ def test_rollout_and_eval_policy_draw_with_a_head(tiny_head, tiny_twin, tmp_path
           "2", "--episodes", "1", "--episode-steps", "2", "--report", str(tmp_path / "r"),
           "--no-progress"]  # fmt: skip
     assert main(ev) == 0, capsys.readouterr().err
+    quantile = [a for a in ev if a != str(tmp_path / "head") and a != "--diffusion"]
+    quantile[quantile.index(str(tmp_path / "r"))] = str(tmp_path / "r2")
+    assert main(quantile) == 0, capsys.readouterr().err
+    reports = [json.loads((tmp_path / r / "report.json").read_text()) for r in ("r", "r2")]
+    assert reports[0] != reports[1]  # the head's draws reached the evaluation
