@@ -39,11 +39,10 @@ import argparse
 import json
 import shutil
 import time
-from dataclasses import fields
 from pathlib import Path
 
 from rantwin.cli.main import main as rantwin
-from rantwin.surrogate.checkpoint import META, features_signature
+from rantwin.surrogate.checkpoint import META, features_signature, graph_signature
 from rantwin.surrogate.graph import GraphConfig
 from rantwin.surrogate.pipeline import manifest_digest
 from rantwin.surrogate.presets import get_preset
@@ -119,9 +118,7 @@ def finished_loss(
     model_cfg, _ = get_preset(preset)
     # compared as JSON stores them (tuples read back as lists)
     model = json.loads(json.dumps(model_cfg.to_dict()))
-    graph = json.loads(
-        json.dumps({f.name: getattr(GraphConfig(), f.name) for f in fields(GraphConfig)})
-    )
+    graph = json.loads(json.dumps(graph_signature(GraphConfig())))
     same = (
         meta.get("preset") == preset
         and meta.get("train", {}).get("seed") == seed

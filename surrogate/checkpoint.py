@@ -30,6 +30,11 @@ def features_signature() -> dict[str, list[str]]:
     return {"cell": list(CELL_FEATURES), "ue": list(UE_FEATURES), "link": list(LINK_FEATURES)}
 
 
+def graph_signature(graph_cfg: GraphConfig) -> dict[str, Any]:
+    """The graph configuration as a checkpoint records it (``twin.json``'s ``"graph"``)."""
+    return {f.name: getattr(graph_cfg, f.name) for f in fields(graph_cfg)}
+
+
 def save_weights(state: dict[str, torch.Tensor], path: Path) -> None:
     """Write a state dict as safetensors, atomically (a temporary file, then a rename)."""
     tensors = {k: v.detach().contiguous().cpu() for k, v in state.items()}
@@ -52,7 +57,7 @@ def save_checkpoint(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "model": model.cfg.to_dict(),
-        "graph": {f.name: getattr(graph_cfg, f.name) for f in fields(graph_cfg)},
+        "graph": graph_signature(graph_cfg),
         "features": features_signature(),
         **(extra or {}),
     }
