@@ -188,9 +188,13 @@ def walk(
     **Output:** ``path_m: [n_points, n_ues, 2]`` (the positions after each step) and the
     final ``waypoint_m: [n_ues, 2]``.
     """
+    n_ues = xy_m.shape[0]
+    # The fresh waypoints do not depend on the walk: draw them all at once, the same numbers
+    # in the same order as ``n_points`` calls of ``area.sample`` (tested).
+    u = torch.rand(n_points, n_ues, 4, generator=generator, dtype=torch.float64)
+    fresh_all = area.points(u.reshape(-1, 4)).reshape(n_points, n_ues, 2)
     path = []
-    for _ in range(n_points):
-        fresh = area.sample(generator, xy_m.shape[0])  # [n_ues, 2]
+    for fresh in fresh_all:  # [n_ues, 2] per point
         to_go = waypoint_m - xy_m  # [n_ues, 2]
         dist = to_go.norm(dim=-1)  # [n_ues]
         stride = speed_mps * dt_s  # [n_ues]

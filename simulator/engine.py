@@ -22,6 +22,7 @@ share all their random numbers (common random numbers for paired comparisons).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +75,53 @@ class LargeScale:
     coupling_loss_db: torch.Tensor  # [n_ues] to the serving cell, positive
     geometry_sinr_db: torch.Tensor  # [n_ues] all co-channel awake cells on, noise included
     geometry_sir_db: torch.Tensor  # [n_ues] same without noise
+
+
+@dataclass(frozen=True)
+class _Gap:
+    """A super-step of one episode up to its TTI window (:meth:`Simulator._gap`)."""
+
+    state: SimState  # the state the super-step started from
+    config: CellConfig  # validated config in force
+    load: float  # traffic load factor of the super-step
+    awake: torch.Tensor  # [n_cells] bool
+    handover: HandoverState  # after the mobility gap and the forced moves off sleeping cells
+    n_ho: torch.Tensor  # [n_ues] long, handovers in the gap
+    n_pp: torch.Tensor  # [n_ues] long, ping-pongs in the gap
+    ho_out: torch.Tensor  # [n_cells] long, handovers out of each cell
+    xy: torch.Tensor  # [n_ues, 2] float64, positions during the window
+    waypoint: torch.Tensor  # [n_ues, 2] float64
+    t_window: float  # mobility clock at the window's start, s
+    gain: torch.Tensor  # [n_cells, n_ues] coupling gain at the window, dB
+    rsrp: torch.Tensor  # [n_cells, n_ues] dBm
+    window: WindowInputs  # batch of one
+    fading: fd.FadingState | None  # [n_cells, n_ues, n_sb] fading at the first TTI
+    rng_mobility: torch.Generator
+    rng_traffic: torch.Generator
+    rng_fading: torch.Generator  # advanced past the fading draw, used by the window
+
+
+def _stack_inputs(inputs: Sequence[WindowInputs]) -> WindowInputs:
+    """Batches of one stacked along the batch dimension (the cell tables are shared)."""
+    first = inputs[0]
+
+    def cat(name: str) -> torch.Tensor:
+        return torch.cat([getattr(i, name) for i in inputs])  # [B, ...]
+
+    return WindowInputs(
+        rx_mw=cat("rx_mw"),
+        cochannel=cat("cochannel"),
+        serving=cat("serving"),
+        awake=cat("awake"),
+        noise_mw=cat("noise_mw"),
+        prb_per_subband=first.prb_per_subband,
+        bits_per_prb_per_se=first.bits_per_prb_per_se,
+        full_buffer=first.full_buffer,
+        active=cat("active"),
+        buffer_bits=cat("buffer_bits"),
+        arrivals_bits=cat("arrivals_bits"),
+        avg_rate=cat("avg_rate"),
+    )
 
 
 def _tensor(x, dtype: torch.dtype | None = None) -> torch.Tensor:
@@ -202,6 +250,47 @@ class Simulator:
         Returns:
             ``(next_state, report)``. ``state`` is left untouched.
         """
+        return self.step_many([state], [config])[0]
+
+    def step_many(
+        self, states: Sequence[SimState], configs: Sequence[CellConfig]
+    ) -> list[tuple[SimState, SuperStepReport]]:
+        """Advance independent episodes of this scenario one super-step each.
+
+        The same as ``[self.step(s, c) for s, c in zip(states, configs, strict=True)]``, bit for bit
+        (tested): each episode keeps its own random streams. The episodes share the TTI loop
+        (:func:`~.window.run_window` over a batch), where a super-step spends most of its
+        time, so ``B`` episodes cost much less than ``B`` calls of :meth:`step`.
+
+        Args:
+            states: ``B`` states (from :meth:`reset` or a previous step), ``B >= 1``.
+            configs: ``B`` configurations, ``configs[b]`` in force in episode ``b``.
+
+        Returns:
+            ``B`` pairs ``(next_state, report)``. The states are left untouched.
+        """
+        if len(states) != len(configs):
+            raise ValueError(f"got {len(configs)} configs for {len(states)} states")
+        if not states:
+            raise ValueError("states must hold at least one episode, got none")
+        sc = self.scenario
+        gaps = [self._gap(s, c) for s, c in zip(states, configs, strict=True)]
+        fading = None
+        if sc.propagation.fast_fading:
+            fading = fd.stack([g.fading for g in gaps if g.fading is not None])
+        res = run_window(
+            _stack_inputs([g.window for g in gaps]),
+            fading,
+            [g.rng_fading for g in gaps],
+            sc.timing.ttis_per_superstep,
+            min(sc.timing.tti_samples, sc.timing.ttis_per_superstep),
+            sc.handover.rlf_sinr_db,
+            max(1, round(sc.handover.rlf_ms / sc.timing.tti_ms)),
+        )
+        return [self._finish(g, res, b) for b, g in enumerate(gaps)]
+
+    def _gap(self, state: SimState, config: CellConfig) -> _Gap:
+        """Everything of a super-step before its TTI window: mobility, handovers, traffic."""
         sc = self.scenario
         cfg = self._check_config(config)
         gm, gt, gf = (
@@ -278,65 +367,83 @@ class Simulator:
         p_arrive = traffic.arrival_rate_per_s * load * self._tti_s
         arrivals = (u_arrive < p_arrive).double() * traffic.file_size_mbit * 1e6
 
-        # 4. TTI window.
+        # 4. TTI window inputs (batch of one; step_many stacks them).
         rx_mw = 10 ** (self._rx_prb_dbm(gain, cfg) / 10)  # [n_cells, n_ues]
         fstate = None
         if sc.propagation.fast_fading:
             rho = fd.jakes_rho(speed.float(), self._cells.carrier_ghz.float(), self._tti_s)
             fstate = fd.init_fading(gf, rho, los, sc.propagation.rician_k_db, N_SUBBANDS)
         inp = WindowInputs(
-            rx_mw=rx_mw.float(),
-            cochannel=self._same_carrier[:, serving].float(),
-            serving=serving,
-            awake=awake,
-            noise_mw=torch.full((self.n_ues,), self._noise_prb_mw, dtype=torch.float32),
+            rx_mw=rx_mw.float()[None],
+            cochannel=self._same_carrier[:, serving].float()[None],
+            serving=serving[None],
+            awake=awake[None],
+            noise_mw=torch.full((1, self.n_ues), self._noise_prb_mw, dtype=torch.float32),
             prb_per_subband=self._cells.n_prb / (N_SUBBANDS if fstate is not None else 1),
             bits_per_prb_per_se=self._bits_per_prb_per_se,
             full_buffer=full_buffer,
-            active=u_active < load,
-            buffer_bits=state.buffer_bits,
-            arrivals_bits=arrivals,
-            avg_rate=state.avg_rate,
+            active=(u_active < load)[None],
+            buffer_bits=state.buffer_bits[None],
+            arrivals_bits=arrivals[None],
+            avg_rate=state.avg_rate[None],
         )
-        res = run_window(
-            inp,
-            fstate,
-            gf,
-            n_ttis,
-            min(sc.timing.tti_samples, n_ttis),
-            ho_cfg.rlf_sinr_db,
-            max(1, round(ho_cfg.rlf_ms / sc.timing.tti_ms)),
+        return _Gap(
+            state=state,
+            config=cfg,
+            load=load,
+            awake=awake,
+            handover=ho_state,
+            n_ho=n_ho,
+            n_pp=n_pp,
+            ho_out=ho_out,
+            xy=xy,
+            waypoint=waypoint,
+            t_window=t_window,
+            gain=gain,
+            rsrp=rsrp,
+            window=inp,
+            fading=fstate,
+            rng_mobility=gm,
+            rng_traffic=gt,
+            rng_fading=gf,
         )
+
+    def _finish(self, gap: _Gap, res: WindowResult, b: int) -> tuple[SimState, SuperStepReport]:
+        """The rest of a super-step after its window (element ``b`` of ``res``)."""
+        sc = self.scenario
+        state, ho_state, awake, rsrp = gap.state, gap.handover, gap.awake, gap.rsrp
+        serving = ho_state.serving
+        rlf = res.rlf[b]  # [n_ues]
         # Radio-link failure: re-establish on the strongest awake cell (not a handover).
         masked = torch.where(awake[:, None], rsrp, torch.full_like(rsrp, -torch.inf))
-        reest = torch.where(res.rlf, masked.argmax(0), serving)
+        reest = torch.where(rlf, masked.argmax(0), serving)
         ho_state = HandoverState(
             ho_state.l3_rsrp_dbm,
             reest,
-            torch.where(res.rlf, torch.zeros_like(ho_state.ttt_ms), ho_state.ttt_ms),
-            torch.where(res.rlf, torch.full_like(ho_state.ttt_target, -1), ho_state.ttt_target),
+            torch.where(rlf, torch.zeros_like(ho_state.ttt_ms), ho_state.ttt_ms),
+            torch.where(rlf, torch.full_like(ho_state.ttt_target, -1), ho_state.ttt_target),
             ho_state.previous,
             ho_state.last_ho_s,
         )
 
-        window_s = n_ttis * self._tti_s
+        window_s = sc.timing.ttis_per_superstep * self._tti_s
         report = self._report(
-            state.step, load, cfg, state.ue_xy_m, xy, st, serving, gain, rsrp, res, n_ho, n_pp,
-            ho_out, window_s,
+            state.step, gap.load, gap.config, state.ue_xy_m, gap.xy, state.statics, serving,
+            gap.gain, rsrp, res, b, gap.n_ho, gap.n_pp, gap.ho_out, window_s,
         )  # fmt: skip
         new_state = SimState(
             step=state.step + 1,
-            time_s=t_window + window_s,
-            ue_xy_m=xy,
-            waypoint_m=waypoint,
+            time_s=gap.t_window + window_s,
+            ue_xy_m=gap.xy,
+            waypoint_m=gap.waypoint,
             handover=ho_state,
-            buffer_bits=res.buffer_bits,
-            avg_rate=res.avg_rate.double(),
-            rng_mobility=gm.get_state(),
-            rng_traffic=gt.get_state(),
-            rng_fading=gf.get_state(),
-            statics=st,
-            config=cfg,
+            buffer_bits=res.buffer_bits[b],
+            avg_rate=res.avg_rate[b].double(),
+            rng_mobility=gap.rng_mobility.get_state(),
+            rng_traffic=gap.rng_traffic.get_state(),
+            rng_fading=gap.rng_fading.get_state(),
+            statics=state.statics,
+            config=gap.config,
         )
         return new_state, report
 
@@ -492,25 +599,26 @@ class Simulator:
         gain: torch.Tensor,  # [n_cells, n_ues]
         rsrp: torch.Tensor,  # [n_cells, n_ues]
         res: WindowResult,
+        b: int,  # the report's element of ``res``
         n_ho: torch.Tensor,  # [n_ues]
         n_pp: torch.Tensor,  # [n_ues]
         ho_out: torch.Tensor,  # [n_cells]
         window_s: float,
     ) -> SuperStepReport:
-        """Assemble the super-step's report (numpy)."""
+        """Assemble the super-step's report (numpy) from element ``b`` of the window."""
         sc = self.scenario
         c = self._cells
         ues = torch.arange(self.n_ues)
         awake = torch.as_tensor(~cfg.sleep)
         tx = c.tx_power_dbm + _tensor(cfg.power_offset_db, dtype=torch.float64)
-        active = res.had_data
+        active = res.had_data[b]
         n_served = torch.bincount(serving, minlength=self.n_cells)
         n_active = torch.bincount(serving[active], minlength=self.n_cells)
-        thr_mbps = res.bits / window_s / 1e6  # [n_ues]
+        thr_mbps = res.bits[b] / window_s / 1e6  # [n_ues]
         cell_thr = torch.zeros(self.n_cells, dtype=torch.float64).index_add_(0, serving, thr_mbps)
-        power = energy.cell_power_w(res.prb_util.double(), tx, awake, c.small)  # [n_cells]
+        power = energy.cell_power_w(res.prb_util[b].double(), tx, awake, c.small)  # [n_cells]
         hour = (sc.timing.start_hour + step * sc.timing.superstep_minutes / 60) % 24
-        tti_thr = res.tti_rate_bits / self._tti_s / 1e6
+        tti_thr = res.tti_rate_bits[b] / self._tti_s / 1e6
         return SuperStepReport(
             step=step,
             hour=float(hour),
@@ -520,7 +628,7 @@ class Simulator:
             tilt_deg=np.asarray(cfg.tilt_deg, np.float32),
             cio_db=np.asarray(cfg.cio_db, np.float32),
             sleep=np.asarray(cfg.sleep, bool),
-            prb_util=res.prb_util.numpy().astype(np.float32),
+            prb_util=res.prb_util[b].numpy().astype(np.float32),
             n_served=n_served.numpy().astype(np.int32),
             n_active=n_active.numpy().astype(np.int32),
             cell_throughput_mbps=cell_thr.numpy().astype(np.float32),
@@ -536,12 +644,12 @@ class Simulator:
             serving_cell=serving.numpy().astype(np.int32),
             rsrp_dbm=rsrp[serving, ues].numpy().astype(np.float32),
             coupling_loss_db=(-gain[serving, ues]).numpy().astype(np.float32),
-            sinr_db=res.sinr_db_mean.numpy().astype(np.float32),
+            sinr_db=res.sinr_db_mean[b].numpy().astype(np.float32),
             throughput_mbps=thr_mbps.numpy().astype(np.float32),
             handovers=n_ho.numpy().astype(np.int32),
             pingpongs=n_pp.numpy().astype(np.int32),
-            rlf=res.rlf.numpy(),
+            rlf=res.rlf[b].numpy(),
             tti_index=res.tti_index.numpy().astype(np.int32),
-            tti_sinr_db=res.tti_sinr_db.numpy().astype(np.float32),
+            tti_sinr_db=res.tti_sinr_db[b].numpy().astype(np.float32),
             tti_throughput_mbps=tti_thr.numpy().astype(np.float32),
         )

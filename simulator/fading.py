@@ -12,6 +12,7 @@ the sub-band width).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -21,15 +22,15 @@ SPEED_OF_LIGHT_MPS = 299_792_458.0
 
 @dataclass(frozen=True)
 class FadingState:
-    """Fading of every link for one window."""
+    """Fading of every link for one window (or, with a leading ``[B]``, for ``B`` windows)."""
 
-    re: torch.Tensor  # [n_cells, n_ues, n_subbands] scattered part, real
-    im: torch.Tensor  # [n_cells, n_ues, n_subbands] scattered part, imaginary
-    rho: torch.Tensor  # [n_cells, n_ues, 1] one-TTI correlation
-    los_amp: torch.Tensor  # [n_cells, n_ues, 1] sqrt(K/(K+1)) on LOS links, else 0
-    nlos_amp: torch.Tensor  # [n_cells, n_ues, 1] sqrt(1/(K+1)) on LOS links, else 1
-    phase_cos: torch.Tensor  # [n_cells, n_ues, 1]
-    phase_sin: torch.Tensor  # [n_cells, n_ues, 1]
+    re: torch.Tensor  # [(B,) n_cells, n_ues, n_subbands] scattered part, real
+    im: torch.Tensor  # [(B,) n_cells, n_ues, n_subbands] scattered part, imaginary
+    rho: torch.Tensor  # [(B,) n_cells, n_ues, 1] one-TTI correlation
+    los_amp: torch.Tensor  # [(B,) n_cells, n_ues, 1] sqrt(K/(K+1)) on LOS links, else 0
+    nlos_amp: torch.Tensor  # [(B,) n_cells, n_ues, 1] sqrt(1/(K+1)) on LOS links, else 1
+    phase_cos: torch.Tensor  # [(B,) n_cells, n_ues, 1]
+    phase_sin: torch.Tensor  # [(B,) n_cells, n_ues, 1]
 
 
 def jakes_rho(speed_mps: torch.Tensor, carrier_ghz: torch.Tensor, tti_s: float) -> torch.Tensor:
@@ -70,9 +71,28 @@ def init_fading(
     )
 
 
-def advance(generator: torch.Generator, f: FadingState) -> FadingState:
-    """One TTI of the AR(1) recursion ``h ← ρ h + sqrt(1 − ρ²) w``, ``w ~ CN(0, 1)``."""
-    w = torch.randn((2, *f.re.shape), generator=generator, dtype=f.re.dtype) * (0.5**0.5)
+def advance(generator: torch.Generator | Sequence[torch.Generator], f: FadingState) -> FadingState:
+    """One TTI of the AR(1) recursion ``h ← ρ h + sqrt(1 − ρ²) w``, ``w ~ CN(0, 1)``.
+
+    Args:
+        generator: One generator for a single window's state ``[n_cells, n_ues, n_sb]``, or
+            a sequence of ``B`` generators for a batched state ``[B, n_cells, n_ues, n_sb]``:
+            element ``b`` draws from ``generator[b]`` exactly what it would draw alone.
+        f: The fading at this TTI.
+
+    Returns:
+        The fading one TTI later, same shape.
+    """
+    if isinstance(generator, torch.Generator):
+        w = torch.randn((2, *f.re.shape), generator=generator, dtype=f.re.dtype)
+    else:
+        if len(generator) != f.re.shape[0]:
+            raise ValueError(
+                f"generator: expected one per batch element ({f.re.shape[0]}), got {len(generator)}"
+            )
+        shape = (2, *f.re.shape[1:])
+        w = torch.stack([torch.randn(shape, generator=g, dtype=f.re.dtype) for g in generator], 1)
+    w = w * (0.5**0.5)
     s = torch.sqrt((1 - f.rho * f.rho).clamp_min(0.0))
     return FadingState(
         re=f.rho * f.re + s * w[0],
@@ -85,8 +105,15 @@ def advance(generator: torch.Generator, f: FadingState) -> FadingState:
     )
 
 
+def stack(states: Sequence[FadingState]) -> FadingState:
+    """Single-window states stacked into a batched one (``[B, n_cells, n_ues, ...]``)."""
+    return FadingState(
+        **{name: torch.stack([vars(f)[name] for f in states]) for name in vars(states[0])}
+    )
+
+
 def power_gain(f: FadingState) -> torch.Tensor:
-    """``|h|²`` per link and sub-band, mean one. **Output:** ``[n_cells, n_ues, n_subbands]``."""
+    """``|h|²`` per link and sub-band, mean one. **Output:** ``[(B,) n_cells, n_ues, n_sb]``."""
     re = f.los_amp * f.phase_cos + f.nlos_amp * f.re
     im = f.los_amp * f.phase_sin + f.nlos_amp * f.im
     return re * re + im * im

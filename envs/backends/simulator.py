@@ -1,9 +1,10 @@
 """The simulator backend: the reference system-level simulator behind the backend protocol.
 
-The simulator is the slow oracle: batch elements and members are stepped one after the other
-in Python. Member ``m`` of batch element ``b`` runs an independent simulator episode whose
-seed is derived from ``(seeds[b], m)`` with :class:`numpy.random.SeedSequence`
-(:func:`member_seed`).
+The simulator is the slow oracle. Every batch element and member is an independent episode;
+one :meth:`~rantwin.simulator.Simulator.step_many` call advances them all, sharing the
+per-TTI loop (bit for bit what stepping them one at a time gives). Member ``m`` of batch
+element ``b`` runs an independent simulator episode whose seed is derived from
+``(seeds[b], m)`` with :class:`numpy.random.SeedSequence` (:func:`member_seed`).
 """
 
 from __future__ import annotations
@@ -97,16 +98,15 @@ class SimulatorBackend:
             raise ValueError(
                 f"expected one config per batch element ({state.batch}), got {len(configs)}"
             )
-        new_states, reports = [], []
-        for b, cfg in enumerate(configs):
-            row_s, row_r = [], []
-            for s in state.states[b]:
-                s2, rep = self.sim.step(s, cfg)
-                row_s.append(s2)
-                row_r.append(rep)
-            new_states.append(tuple(row_s))
-            reports.append(row_r)
-        return SimulatorBatchState(tuple(new_states)), self._kpi(reports, configs)
+        # Every member of every element in one batched simulator step (bit for bit the same
+        # as stepping them one after the other; they share only the TTI loop).
+        flat = [(s, cfg) for row, cfg in zip(state.states, configs, strict=True) for s in row]
+        out = self.sim.step_many([s for s, _ in flat], [c for _, c in flat])
+        m = self.n_members
+        rows = [out[b * m : (b + 1) * m] for b in range(state.batch)]
+        new_states = tuple(tuple(s2 for s2, _ in row) for row in rows)
+        reports = [[rep for _, rep in row] for row in rows]
+        return SimulatorBatchState(new_states), self._kpi(reports, configs)
 
     def replace(
         self, state: SimulatorBatchState, index: Sequence[int], new: SimulatorBatchState

@@ -43,3 +43,24 @@ def test_points_is_the_deterministic_half_of_sample():
         ref = area.sample(torch.Generator().manual_seed(1), 200)
         u = torch.rand(200, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
         assert torch.equal(area.points(u), ref)
+
+
+def test_walk_draws_its_waypoints_as_one_sample_per_point():
+    """The walk's up-front draw gives the waypoints that one ``sample`` per point would."""
+    _, area = _area()
+    g = torch.Generator().manual_seed(2)
+    xy, wp = area.sample(g, 30), area.sample(g, 30)
+    speed = torch.full((30,), 40.0, dtype=torch.float64)  # fast: many waypoints reached
+    path, last_wp = walk(torch.Generator().manual_seed(3), area, xy, wp, speed, 1.0, 20)
+    ref_g, ref_xy, ref_wp = torch.Generator().manual_seed(3), xy, wp
+    for p in range(20):  # the straightforward loop the walk stands for
+        fresh = area.sample(ref_g, 30)
+        to_go = ref_wp - ref_xy
+        dist = to_go.norm(dim=-1)
+        arrive = 40.0 >= dist
+        step = to_go / dist.clamp_min(1e-9)[:, None] * 40.0
+        ref_xy = torch.where(arrive[:, None], ref_wp, ref_xy + step)
+        ref_wp = torch.where(arrive[:, None], fresh, ref_wp)
+        assert torch.equal(path[p], ref_xy)
+    assert torch.equal(last_wp, ref_wp)
+    assert not torch.equal(last_wp, wp)  # some UEs did take fresh waypoints

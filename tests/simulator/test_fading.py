@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from rantwin.simulator import fading as fd
@@ -30,3 +31,19 @@ def test_jakes_rho_static_ue_is_one():
     from scipy.special import j0
 
     assert abs(rho[0, 1].item() - j0(2 * 3.141592653589793 * 30 * 3.5e9 / 299792458 * 1e-3)) < 1e-5
+
+
+def test_batched_advance_draws_what_each_window_draws_alone():
+    rho = torch.full((3, 5), 0.9)
+    states = [
+        fd.init_fading(torch.Generator().manual_seed(s), rho, torch.rand(3, 5) < 0.5, 9.0, 2)
+        for s in (0, 1)
+    ]
+    gens = [torch.Generator().manual_seed(10), torch.Generator().manual_seed(11)]
+    batched = fd.advance(gens, fd.stack(states))
+    for b, s in enumerate(states):
+        alone = fd.advance(torch.Generator().manual_seed(10 + b), s)
+        assert torch.equal(batched.re[b], alone.re) and torch.equal(batched.im[b], alone.im)
+        assert torch.equal(fd.power_gain(batched)[b], fd.power_gain(alone))
+    with pytest.raises(ValueError, match="one per batch element"):
+        fd.advance(gens[:1], fd.stack(states))

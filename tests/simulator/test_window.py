@@ -1,4 +1,5 @@
 import math
+from types import SimpleNamespace
 
 import torch
 
@@ -26,9 +27,20 @@ def _inputs(rx_mw, serving, active, full_buffer=True, n_ttis=10, buffer=None, ar
     )
 
 
+def _batch_of_one(inp):
+    shared = ("prb_per_subband", "bits_per_prb_per_se", "full_buffer")
+    return WindowInputs(**{k: v if k in shared else v[None] for k, v in vars(inp).items()})
+
+
+def _window(inp, n_ttis, n_samples):
+    """One window without fading, its result unbatched."""
+    res = run_window(_batch_of_one(inp), None, [], n_ttis, n_samples, -8.0, 5)
+    return SimpleNamespace(**{k: v if k == "tti_index" else v[0] for k, v in vars(res).items()})
+
+
 def test_single_link_rate_matches_link_abstraction():
     rx = torch.tensor([[1e-10]])  # SNR = 20 dB over 1e-12 noise
-    res = run_window(_inputs(rx, [0], [True]), None, torch.Generator(), 10, 2, -8.0, 5)
+    res = _window(_inputs(rx, [0], [True]), 10, 2)
     # 20 dB SNR with the 40 dB receiver ceiling: 1 / (1/100 + 1/10^4)
     eff_db = -10 * math.log10(1 / 100 + 1e-4)
     se = spectral_efficiency(torch.tensor(eff_db)).item()
@@ -40,7 +52,7 @@ def test_single_link_rate_matches_link_abstraction():
 
 def test_pf_shares_time_between_equal_users():
     rx = torch.tensor([[1e-10, 1e-10]])
-    res = run_window(_inputs(rx, [0, 0], [True, True]), None, torch.Generator(), 40, 0, -8.0, 5)
+    res = _window(_inputs(rx, [0, 0], [True, True]), 40, 0)
     a, b = res.bits.tolist()
     assert abs(a - b) / (a + b) < 0.06
 
@@ -48,14 +60,14 @@ def test_pf_shares_time_between_equal_users():
 def test_interference_only_from_transmitting_cells():
     # cell 1 has no backlogged UE: it does not transmit, UE 0 sees no interference
     rx = torch.tensor([[1e-10, 1e-13], [1e-10, 1e-10]])
-    res = run_window(_inputs(rx, [0, 1], [True, False]), None, torch.Generator(), 5, 0, -8.0, 5)
+    res = _window(_inputs(rx, [0, 1], [True, False]), 5, 0)
     assert abs(res.sinr_db_mean[0].item() - 20.0) < 0.05
     assert res.prb_util.tolist() == [1.0, 0.0]
 
 
 def test_rlf_after_consecutive_low_sinr():
     rx = torch.tensor([[1e-14, 1e-10]])  # UE 0 at SNR -20 dB
-    res = run_window(_inputs(rx, [0, 0], [True, True]), None, torch.Generator(), 10, 0, -8.0, 5)
+    res = _window(_inputs(rx, [0, 0], [True, True]), 10, 0)
     assert res.rlf.tolist() == [True, False]
 
 
@@ -64,7 +76,7 @@ def test_buffer_caps_delivery():
     arrivals = torch.zeros(10, 1, dtype=torch.float64)
     arrivals[0, 0] = 1000.0
     inp = _inputs(rx, [0], [False], full_buffer=False, arrivals=arrivals)
-    res = run_window(inp, None, torch.Generator(), 10, 0, -8.0, 5)
+    res = _window(inp, 10, 0)
     assert abs(res.bits.item() - 1000.0) < 1e-6
     assert res.buffer_bits.item() == 0.0
     assert res.prb_util.item() == 0.1  # one TTI of ten
@@ -72,7 +84,7 @@ def test_buffer_caps_delivery():
 
 def test_sinr_ceiling_bounds_isolated_links():
     rx = torch.tensor([[1e-3]])  # 90 dB SNR
-    res = run_window(_inputs(rx, [0], [True]), None, torch.Generator(), 3, 0, -8.0, 5)
+    res = _window(_inputs(rx, [0], [True]), 3, 0)
     assert res.sinr_db_mean.item() <= 40.0 + 1e-4
 
 
@@ -83,6 +95,6 @@ def test_ftp3_never_delivers_negative_bits():
     arrivals = (torch.rand(50, 40, generator=g, dtype=torch.float64) < 0.05) * 123456.789
     inp = _inputs(rx, [i % 3 for i in range(40)], [False] * 40, full_buffer=False,
                   arrivals=arrivals)  # fmt: skip
-    res = run_window(inp, None, torch.Generator(), 50, 50, -8.0, 5)
+    res = _window(inp, 50, 50)
     assert (res.tti_rate_bits >= 0).all() and (res.bits >= 0).all()
     assert (res.buffer_bits >= 0).all()
