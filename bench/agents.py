@@ -11,8 +11,8 @@ time of ``learn``, training included). Rows:
 - ``cell-agents``: parameter-shared PPO (``CellAgentsVecEnv``; SB3 counts one timestep per
   cell, i.e. 21 per env step — the unit of a multi-agent env).
 
-Usage: ``python -m rantwin.bench.agents [--n-envs 16] [--rollouts 1] [--threads 2]
-[--json OUT]``. It takes a few minutes; run it on an idle machine.
+Usage: ``python -m rantwin.bench.agents [--n-envs 16] [--agent-envs 12] [--rollouts 1]
+[--threads 2] [--modes ...] [--json OUT]``. It takes a few minutes; run it on an idle machine.
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scenario", default="hex7-uma")
     ap.add_argument("--n-envs", type=int, default=16, help="batched twin envs")
-    ap.add_argument("--agent-envs", type=int, default=2, help="batched envs for cell-agents")
+    ap.add_argument(
+        "--agent-envs", type=int, default=12, help="batched twin envs for cell-agents"
+    )
     ap.add_argument("--rollouts", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument(

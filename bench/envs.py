@@ -2,7 +2,9 @@
 
 Rows, for ``hex7-uma`` and ``hex19-uma``:
 
-- simulator, single env (one ``RanControlEnv.step`` = one super-step of the oracle);
+- simulator, single env (one ``RanControlEnv.step`` = one super-step of the oracle), and
+  natively batched B = 16 (the 16 episodes in one ``Simulator.step_many``: what a batched
+  evaluation on the simulator costs per env step);
 - surrogate, single env and natively batched B = 64 / 256 (``RanControlVectorEnv``, one
   batched twin call per step, or chunks of at most ``MAX_UES_PER_CALL`` UEs) with the twin
   of ``--checkpoint`` (default: the bundled twin; printed as ``n/a: twin not available``
@@ -16,8 +18,9 @@ With ``--compile``, the surrogate rows (single, B = 64, 256) again with ``compil
 ``compile_warmup_s``).
 
 UE-steps/s = env-steps/s × UEs of the scenario; a row's time per step is the median of its
-timed steps. Ratios surrogate / simulator are printed
-when both exist (targets: ≥ 100× single, ≥ 1000× batched).
+timed steps. Ratios surrogate / simulator single env are printed when both exist (targets:
+≥ 100× single, ≥ 1000× batched); batched surrogate rows also get their ratio to the batched
+simulator (``speedup_vs_simulator_batched``), the fairer comparison for batch work.
 
 Usage: ``python -m rantwin.bench.envs [--steps N] [--checkpoint DIR] [--threads T]
 [--compile] [--scenario NAME ...] [--json OUT]``.
@@ -38,6 +41,7 @@ from rantwin.envs import RanControlEnv, RanControlVectorEnv
 #: (backend, batch, vector env, one twin call however large)
 ROWS = (
     ("simulator", 1, False, False),
+    ("simulator", 16, True, False),
     ("surrogate", 1, False, False),
     ("surrogate", 64, True, False),
     ("surrogate", 256, True, False),
@@ -121,10 +125,13 @@ def bench(scenario: str, steps: int, checkpoint: str | None = None, compile: boo
             key = (f"surrogate B={batch}" if vector else "surrogate single") + " compiled"
             n = steps if vector else steps * SINGLE_FACTOR
             out[key] = run_row(scenario, backend, batch, vector, n, checkpoint, compile=True)
-    sim = out["simulator single"]
+    sim, sim_b = out["simulator single"], out["simulator B=16"]
     for key, row in out.items():
         if key.startswith("surrogate") and isinstance(row, dict) and isinstance(sim, dict):
             row["speedup_vs_simulator"] = round(row["env_steps_per_s"] / sim["env_steps_per_s"], 1)
+            if "B=" in key and isinstance(sim_b, dict):
+                ratio = row["env_steps_per_s"] / sim_b["env_steps_per_s"]
+                row["speedup_vs_simulator_batched"] = round(ratio, 1)
     return out
 
 
