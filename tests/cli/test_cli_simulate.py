@@ -68,6 +68,21 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path, small_yaml, small_dat
         assert not ds0.table(name).equals(ds1.table(name)), f"seed 1 gave the same {name}"
 
 
+def test_batch_changes_speed_not_the_dataset(tmp_path, small_yaml, small_dataset, capsys):
+    """Episodes stepped together give the shards they give one at a time, byte for byte."""
+    one, three = tmp_path / "one", tmp_path / "three"
+    assert simulate(small_yaml, one, "--episodes", "5", "--batch", "1") == 0
+    assert simulate(small_yaml, three, "--episodes", "5", "--batch", "3") == 0
+    sha = {k: v["sha256"] for k, v in open_dataset(one).manifest["shards"].items()}
+    assert sha == {k: v["sha256"] for k, v in open_dataset(three).manifest["shards"].items()}
+    assert len(sha) == 5
+    # the first two shards of the default-batch dataset are the same episodes too
+    two = {k: v["sha256"] for k, v in open_dataset(small_dataset).manifest["shards"].items()}
+    assert two == {k: sha[k] for k in two}
+    assert simulate(small_yaml, tmp_path / "bad", "--batch", "0") == 2
+    assert "--batch must be >= 1, got 0" in capsys.readouterr().err
+
+
 def _shard_files(path: Path) -> dict[str, int]:
     """mtime_ns of every shard file the manifest lists."""
     manifest = json.loads((path / "manifest.json").read_text())
@@ -88,6 +103,7 @@ def _listed_shards(path: Path) -> int:
 def test_resume_after_kill_9_equals_uninterrupted_run(tmp_path, small_yaml):
     episodes = 8  # ~0.4 s per shard: time to kill after the first shard lands
     args = ["--scenario", str(small_yaml), "--episodes", str(episodes), "--steps", "2"]
+    args += ["--batch", "2"]  # shards land two at a time: a kill mid-run stays likely
     killed, done = tmp_path / "killed", tmp_path / "reference"
     cmd = [sys.executable, "-m", "rantwin.cli.main", "simulate", *args, "--out", str(killed)]
     with open(tmp_path / "log.txt", "wb") as log:
