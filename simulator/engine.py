@@ -43,6 +43,10 @@ from .window import WindowInputs, WindowResult, run_window
 N_SUBBANDS = 4
 #: L3 measurement period along the mobility gap (TS 38.133 L1 measurement period, typical).
 MEAS_PERIOD_MS = 200.0
+#: Most (episode, cell, UE, sub-band) links one batched TTI window holds: ``step_many`` splits
+#: larger batches (all of 256 hex7-uma episodes, 32 hex19-uma ones: a window tensor stays
+#: under 32 MB in float32).
+MAX_WINDOW_LINKS = 2**23
 #: Φ is evaluated every PHI_STRIDE measurement points of the gap (1 s); RSRP in between is
 #: interpolated linearly in dB.
 PHI_STRIDE = 5
@@ -260,7 +264,8 @@ class Simulator:
         The same as ``[self.step(s, c) for s, c in zip(states, configs, strict=True)]``, bit for bit
         (tested): each episode keeps its own random streams. The episodes share the TTI loop
         (:func:`~.window.run_window` over a batch), where a super-step spends most of its
-        time, so ``B`` episodes cost much less than ``B`` calls of :meth:`step`.
+        time, so ``B`` episodes cost much less than ``B`` calls of :meth:`step`. Batches of
+        more than :data:`MAX_WINDOW_LINKS` links are stepped in chunks.
 
         Args:
             states: ``B`` states (from :meth:`reset` or a previous step), ``B >= 1``.
@@ -273,6 +278,17 @@ class Simulator:
             raise ValueError(f"got {len(configs)} configs for {len(states)} states")
         if not states:
             raise ValueError("states must hold at least one episode, got none")
+        n_sb = N_SUBBANDS if self.scenario.propagation.fast_fading else 1
+        chunk = max(1, MAX_WINDOW_LINKS // (self.n_cells * self.n_ues * n_sb))
+        out: list[tuple[SimState, SuperStepReport]] = []
+        for i in range(0, len(states), chunk):
+            out += self._step_chunk(states[i : i + chunk], configs[i : i + chunk])
+        return out
+
+    def _step_chunk(
+        self, states: Sequence[SimState], configs: Sequence[CellConfig]
+    ) -> list[tuple[SimState, SuperStepReport]]:
+        """:meth:`step_many` on a batch small enough for one window call."""
         sc = self.scenario
         gaps = [self._gap(s, c) for s, c in zip(states, configs, strict=True)]
         fading = None

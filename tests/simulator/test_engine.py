@@ -240,3 +240,24 @@ def test_step_many_checks_its_arguments(tiny):
         sim.step_many([state], [sim.default_config()] * 2)
     with pytest.raises(ValueError, match="at least one episode"):
         sim.step_many([], [])
+
+
+def test_step_many_splits_large_batches_into_equal_chunks(tiny, monkeypatch):
+    from rantwin.simulator import engine
+
+    sim = Simulator(tiny)
+    cfg = sim.default_config()
+    seeds = [1, 2, 3]
+    alone = [sim.step(sim.reset(s), cfg)[1] for s in seeds]
+    calls = []
+    run_window = engine.run_window
+    monkeypatch.setattr(engine, "MAX_WINDOW_LINKS", 2 * sim.n_cells * sim.n_ues * 4)
+    monkeypatch.setattr(
+        engine,
+        "run_window",
+        lambda inp, *a: calls.append(inp.rx_mw.shape[0]) or run_window(inp, *a),
+    )
+    out = sim.step_many([sim.reset(s) for s in seeds], [cfg] * 3)
+    assert calls == [2, 1]  # two episodes per window call
+    for (_, rep), ref in zip(out, alone, strict=True):
+        _reports_equal(rep, ref)
