@@ -261,7 +261,7 @@ class Simulator:
     ) -> list[tuple[SimState, SuperStepReport]]:
         """Advance independent episodes of this scenario one super-step each.
 
-        The same as ``[self.step(s, c) for s, c in zip(states, configs, strict=True)]``, bit for bit
+        The same as ``[self.step(s, c) for s, c in zip(states, configs)]``, bit for bit
         (tested): each episode keeps its own random streams. The episodes share the TTI loop
         (:func:`~.window.run_window` over a batch), where a super-step spends most of its
         time, so ``B`` episodes cost much less than ``B`` calls of :meth:`step`. Batches of
