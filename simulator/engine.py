@@ -21,6 +21,7 @@ share all their random numbers (common random numbers for paired comparisons).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from rantwin.scenarios import CellConfig, Scenario, load_scenario
 from rantwin.scenarios.mobility import Population, PopulationSampler, walk
 
 from . import fading as fd
-from .handover import HandoverState, force_off_sleeping, run_a3
+from .handover import HandoverCounts, HandoverState, force_off_sleeping, run_a3
 from .report import SuperStepReport
 from .rng import restore, spawn_generators
 from .state import EpisodeStatics, SimState
@@ -103,6 +104,26 @@ class _Gap:
     rng_mobility: torch.Generator
     rng_traffic: torch.Generator
     rng_fading: torch.Generator  # advanced past the fading draw, used by the window
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """An episode's mobility gap before its handovers (:meth:`Simulator._mobility`)."""
+
+    config: CellConfig  # validated config in force
+    rng_mobility: torch.Generator  # advanced past the walk
+    awake: torch.Tensor  # [n_cells] bool
+    cio: torch.Tensor  # [n_cells] float64, dB
+    speed: torch.Tensor  # [n_ues] float64, m/s (0 for static UEs)
+    xy: torch.Tensor  # [n_ues, 2] float64, where the walk ends
+    waypoint: torch.Tensor  # [n_ues, 2] float64
+    anchors: tuple[int, ...]  # measurement points where Φ is evaluated
+    rsrp_anchor: torch.Tensor  # [n_anchors, n_cells, n_ues] dBm
+    t_window: float  # mobility clock at the end of the walk, s
+
+
+#: Fields of :class:`HandoverState`, in order (stacked and split by ``_gaps``).
+_HO_FIELDS = tuple(f.name for f in dataclasses.fields(HandoverState))
 
 
 def _stack_inputs(inputs: Sequence[WindowInputs]) -> WindowInputs:
@@ -290,7 +311,7 @@ class Simulator:
     ) -> list[tuple[SimState, SuperStepReport]]:
         """:meth:`step_many` on a batch small enough for one window call."""
         sc = self.scenario
-        gaps = [self._gap(s, c) for s, c in zip(states, configs, strict=True)]
+        gaps = self._gaps(states, configs)
         fading = None
         if sc.propagation.fast_fading:
             fading = fd.stack([g.fading for g in gaps if g.fading is not None])
@@ -305,21 +326,62 @@ class Simulator:
         )
         return [self._finish(g, res, b) for b, g in enumerate(gaps)]
 
-    def _gap(self, state: SimState, config: CellConfig) -> _Gap:
-        """Everything of a super-step before its TTI window: mobility, handovers, traffic."""
+    def _gaps(self, states: Sequence[SimState], configs: Sequence[CellConfig]) -> list[_Gap]:
+        """Everything of a batch of super-steps before their TTI window.
+
+        Mobility per episode, A3 handovers of all episodes at once, traffic per episode.
+        """
+        sc = self.scenario
+        ho_cfg = sc.handover
+        walks = [self._mobility(s, c) for s, c in zip(states, configs, strict=True)]
+        ho = HandoverState(
+            *(torch.stack([getattr(s.handover, f) for s in states]) for f in _HO_FIELDS)
+        )  # [B, ...]
+        awake = torch.stack([w.awake for w in walks])  # [B, n_cells]
+        cio = torch.stack([w.cio for w in walks])  # [B, n_cells]
+        rsrp_anchor = torch.stack([w.rsrp_anchor for w in walks], 1)  # [n_anchors, B, C, U]
+        anchors = walks[0].anchors
+        n_ho = torch.zeros(len(states), self.n_ues, dtype=torch.long)
+        n_pp = torch.zeros(len(states), self.n_ues, dtype=torch.long)
+        ho_out = torch.zeros(len(states), self.n_cells, dtype=torch.long)
+        for a in range(len(anchors) - 1):
+            lo, hi = anchors[a], anchors[a + 1]
+            w = torch.arange(1, hi - lo + 1, dtype=torch.float64) / (hi - lo)  # [n_seg]
+            seg = torch.lerp(rsrp_anchor[a][None], rsrp_anchor[a + 1][None], w[:, None, None, None])
+            start = torch.tensor(
+                [s.time_s + lo * MEAS_PERIOD_MS / 1000 for s in states], dtype=torch.float64
+            )  # [B]
+            ho, counts = run_a3(
+                ho,
+                seg,  # [n_seg, B, n_cells, n_ues] at points lo+1 .. hi
+                awake,
+                cio,
+                ho_cfg.hysteresis_db,
+                ho_cfg.ttt_ms,
+                MEAS_PERIOD_MS,
+                ho_cfg.l3_filter_k,
+                ho_cfg.pingpong_s,
+                start,
+            )
+            n_ho += counts.handovers
+            n_pp += counts.pingpongs
+            ho_out += counts.handovers_out
+        return [
+            self._gap(
+                states[b],
+                walks[b],
+                HandoverState(*(getattr(ho, f)[b] for f in _HO_FIELDS)),
+                HandoverCounts(n_ho[b], n_pp[b], ho_out[b]),
+            )
+            for b in range(len(states))
+        ]
+
+    def _mobility(self, state: SimState, config: CellConfig) -> _Walk:
+        """An episode's walk through the mobility gap and its RSRP at the Φ anchor points."""
         sc = self.scenario
         cfg = self._check_config(config)
-        gm, gt, gf = (
-            restore(state.rng_mobility),
-            restore(state.rng_traffic),
-            restore(state.rng_fading),
-        )
-        awake = torch.as_tensor(~cfg.sleep)
-        cio = _tensor(cfg.cio_db, dtype=torch.float64)
-        load = float(sc.timing.load_factor(state.step))
-        ho_cfg = sc.handover
+        gm = restore(state.rng_mobility)
         st = state.statics
-
         # 2. Mobility gap with A3 handover on L3-filtered RSRP.
         moving = sc.ues.mobility != "static"
         n_pts = max(1, round(sc.timing.mobility_s_per_superstep * 1000 / MEAS_PERIOD_MS))
@@ -327,11 +389,6 @@ class Simulator:
         path, waypoint = walk(
             gm, self.area, state.ue_xy_m, state.waypoint_m, speed, MEAS_PERIOD_MS / 1000, n_pts
         )
-        ho_state = state.handover
-        n_ho = torch.zeros(self.n_ues, dtype=torch.long)
-        n_pp = torch.zeros(self.n_ues, dtype=torch.long)
-        ho_out = torch.zeros(self.n_cells, dtype=torch.long)
-        t0 = state.time_s
         # Φ at every PHI_STRIDE-th point (and the start); RSRP in dB is interpolated linearly
         # in between: positions move linearly and large-scale RSRP varies over tens of metres.
         full = torch.cat([state.ue_xy_m[None], path], 0)  # [n_pts + 1, n_ues, 2]
@@ -344,34 +401,35 @@ class Simulator:
                 for i in range(0, len(anchors), _CHUNK_POINTS)
             ]
         )  # [n_anchors, n_cells, n_ues]
-        for a in range(len(anchors) - 1):
-            lo, hi = anchors[a], anchors[a + 1]
-            w = torch.arange(1, hi - lo + 1, dtype=torch.float64) / (hi - lo)  # [n_seg]
-            seg = torch.lerp(rsrp_anchor[a][None], rsrp_anchor[a + 1][None], w[:, None, None])
-            ho_state, counts = run_a3(
-                ho_state,
-                seg,  # [n_seg, n_cells, n_ues] at points lo+1 .. hi
-                awake,
-                cio,
-                ho_cfg.hysteresis_db,
-                ho_cfg.ttt_ms,
-                MEAS_PERIOD_MS,
-                ho_cfg.l3_filter_k,
-                ho_cfg.pingpong_s,
-                t0 + lo * MEAS_PERIOD_MS / 1000,
-            )
-            n_ho += counts.handovers
-            n_pp += counts.pingpongs
-            ho_out += counts.handovers_out
-        xy = path[-1]
-        t_window = t0 + n_pts * MEAS_PERIOD_MS / 1000
+        return _Walk(
+            config=cfg,
+            rng_mobility=gm,
+            awake=torch.as_tensor(~cfg.sleep),
+            cio=_tensor(cfg.cio_db, dtype=torch.float64),
+            speed=speed,
+            xy=path[-1],
+            waypoint=waypoint,
+            anchors=tuple(anchors),
+            rsrp_anchor=rsrp_anchor,
+            t_window=state.time_s + n_pts * MEAS_PERIOD_MS / 1000,
+        )
 
+    def _gap(
+        self, state: SimState, wk: _Walk, ho_state: HandoverState, counts: HandoverCounts
+    ) -> _Gap:
+        """The rest of an episode's gap after the A3 run: sleeping cells, traffic, window."""
+        sc = self.scenario
+        cfg, awake, xy, t_window, speed = wk.config, wk.awake, wk.xy, wk.t_window, wk.speed
+        gt, gf = restore(state.rng_traffic), restore(state.rng_fading)
+        load = float(sc.timing.load_factor(state.step))
+        st = state.statics
         gain = self._gain_db(st, xy[None], cfg, return_los=True)
         gain, los = gain[0][0], gain[1][0]  # [n_cells, n_ues]
         rsrp = self._rsrp_dbm(gain, cfg)
         ho_state, moved, out2 = force_off_sleeping(ho_state, rsrp, awake, t_window)
-        n_ho += moved.long()
-        ho_out += out2
+        n_ho = counts.handovers + moved.long()
+        n_pp = counts.pingpongs
+        ho_out = counts.handovers_out + out2
         serving = ho_state.serving
 
         # 3. Traffic (the draws do not depend on the config: common random numbers).
@@ -413,13 +471,13 @@ class Simulator:
             n_pp=n_pp,
             ho_out=ho_out,
             xy=xy,
-            waypoint=waypoint,
+            waypoint=wk.waypoint,
             t_window=t_window,
             gain=gain,
             rsrp=rsrp,
             window=inp,
             fading=fstate,
-            rng_mobility=gm,
+            rng_mobility=wk.rng_mobility,
             rng_traffic=gt,
             rng_fading=gf,
         )

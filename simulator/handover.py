@@ -20,7 +20,10 @@ import torch
 
 @dataclass(frozen=True)
 class HandoverState:
-    """Per-UE handover bookkeeping carried across super-steps."""
+    """Per-UE handover bookkeeping carried across super-steps.
+
+    :func:`run_a3` also takes it with a leading batch dimension on every field.
+    """
 
     l3_rsrp_dbm: torch.Tensor  # [n_cells, n_ues] L3-filtered RSRP
     serving: torch.Tensor  # [n_ues] long
@@ -46,37 +49,41 @@ def l3_coefficient(k: int) -> float:
 
 def run_a3(
     state: HandoverState,
-    rsrp_dbm: torch.Tensor,  # [n_points, n_cells, n_ues]
-    awake: torch.Tensor,  # [n_cells] bool
-    cio_db: torch.Tensor,  # [n_cells]
+    rsrp_dbm: torch.Tensor,  # [n_points, (B,) n_cells, n_ues]
+    awake: torch.Tensor,  # [(B,) n_cells] bool
+    cio_db: torch.Tensor,  # [(B,) n_cells]
     hysteresis_db: float,
     ttt_ms: float,
     period_ms: float,
     l3_k: int,
     pingpong_s: float,
-    start_s: float,
+    start_s: float | torch.Tensor,  # [(B,)] float64
 ) -> tuple[HandoverState, HandoverCounts]:
     """Run the A3 state machine over ``n_points`` measurement instants.
 
-    **Input:** RSRP samples every ``period_ms`` along the UEs' paths.
-    **Output:** the new state and the handover counts.
+    **Input:** RSRP samples every ``period_ms`` along the UEs' paths. With a leading batch
+    dimension ``B`` on the state, the RSRP (after the points), ``awake``, ``cio_db`` and
+    ``start_s``, ``B`` independent networks run together: every operation acts within an
+    element, so each gets bit for bit what it gets alone (tested).
+    **Output:** the new state and the handover counts (same leading dimensions).
     """
     a = l3_coefficient(l3_k)
-    n_cells, n_ues = state.l3_rsrp_dbm.shape
-    f = state.l3_rsrp_dbm
+    f = state.l3_rsrp_dbm  # [(B,) n_cells, n_ues]
+    n_cells = f.shape[-2]
     serving, timer, target = state.serving, state.ttt_ms, state.ttt_target
     previous, last_ho = state.previous, state.last_ho_s
-    n_ho = torch.zeros(n_ues, dtype=torch.long)
-    n_pp = torch.zeros(n_ues, dtype=torch.long)
-    out = torch.zeros(n_cells, dtype=torch.long)
-    ues = torch.arange(n_ues)
-    off = torch.where(awake, cio_db.to(f.dtype), torch.full_like(f[:, 0], -torch.inf))
+    n_ho = torch.zeros_like(serving)
+    n_pp = torch.zeros_like(serving)
+    out = torch.zeros((*f.shape[:-2], n_cells), dtype=torch.long)
+    off = torch.where(awake, cio_db.to(f.dtype), torch.full_like(f[..., 0], -torch.inf))
+    start = torch.as_tensor(start_s, dtype=torch.float64)[..., None]  # [(B,) 1]
     for p in range(rsrp_dbm.shape[0]):
-        t_s = start_s + (p + 1) * period_ms / 1000
-        f = (1 - a) * f + a * rsrp_dbm[p]  # [n_cells, n_ues]
-        score = f + off[:, None]  # [n_cells, n_ues] Mn + Ocn
-        best_score, best = score.max(dim=0)  # [n_ues]
-        cond = (best != serving) & (best_score - hysteresis_db > score[serving, ues])
+        t_s = start + (p + 1) * period_ms / 1000  # [(B,) 1]
+        f = (1 - a) * f + a * rsrp_dbm[p]  # [(B,) n_cells, n_ues]
+        score = f + off[..., None]  # [(B,) n_cells, n_ues] Mn + Ocn
+        best_score, best = score.max(dim=-2)  # [(B,) n_ues]
+        own = score.gather(-2, serving[..., None, :])[..., 0, :]  # [(B,) n_ues] Mp + Ocp
+        cond = (best != serving) & (best_score - hysteresis_db > own)
         timer = torch.where(cond & (best == target), timer + period_ms, torch.zeros_like(timer))
         target = torch.where(cond, best, torch.full_like(best, -1))
         fire = cond & (timer >= ttt_ms)
@@ -84,10 +91,10 @@ def run_a3(
             pp = fire & (best == previous) & (t_s - last_ho < pingpong_s)
             n_pp += pp.long()
             n_ho += fire.long()
-            out += torch.bincount(serving[fire], minlength=n_cells)
+            out.scatter_add_(-1, serving, fire.long())  # per source cell
             previous = torch.where(fire, serving, previous)
             serving = torch.where(fire, best, serving)
-            last_ho = torch.where(fire, torch.full_like(last_ho, t_s), last_ho)
+            last_ho = torch.where(fire, t_s.expand_as(last_ho), last_ho)
             timer = torch.where(fire, torch.zeros_like(timer), timer)
             target = torch.where(fire, torch.full_like(target, -1), target)
     new = HandoverState(f, serving, timer, target, previous, last_ho)

@@ -83,3 +83,34 @@ def test_pingpong_counted():
     _, slow = _run(path=path, ttt=0.0, hyst=0.5, pp_s=0.5)
     assert slow.handovers.item() == 2 and slow.pingpongs.item() == 0
     assert counts.handovers_out.tolist() == [1, 1]
+
+
+def test_batched_networks_run_exactly_as_alone():
+    """A batch of networks (other CIOs, sleep, clocks, ping-pong history) gives each one what
+    it gets alone, handover times included."""
+    g = torch.Generator().manual_seed(0)
+    n_cells, n_ues, n_points = 4, 30, 25
+    rsrp = -90 + 8 * torch.randn(n_points, 3, n_cells, n_ues, generator=g, dtype=torch.float64)
+    awake = torch.tensor([[True] * 4, [True, False, True, True], [True] * 4])
+    cio = torch.tensor(
+        [[0.0] * 4, [3.0, 0.0, -2.0, 1.0], [0.0, 6.0, 0.0, 0.0]], dtype=torch.float64
+    )
+    start = torch.tensor([0.0, 17.2, 3.0], dtype=torch.float64)
+    states = []
+    for b in range(3):
+        st = _state(rsrp[0, b], torch.randint(0, n_cells, (n_ues,), generator=g).tolist())
+        last = torch.where(torch.arange(n_ues) % 2 == 0, start[b] - 0.5, -math.inf)
+        states.append(HandoverState(st.l3_rsrp_dbm, st.serving, st.ttt_ms, st.ttt_target,
+                                    (st.serving + 1) % n_cells, last))  # fmt: skip
+    fields = ("l3_rsrp_dbm", "serving", "ttt_ms", "ttt_target", "previous", "last_ho_s")
+    batched = HandoverState(*(torch.stack([getattr(s, f) for s in states]) for f in fields))
+    args = (2.0, 200.0, 200.0, 4, 2.0)
+    new_b, counts_b = run_a3(batched, rsrp, awake, cio, *args, start)
+    assert counts_b.handovers.sum() > 0 and counts_b.pingpongs.sum() > 0
+    for b in range(3):
+        new, counts = run_a3(states[b], rsrp[:, b], awake[b], cio[b], *args, float(start[b]))
+        for f in fields:
+            assert torch.equal(getattr(new_b, f)[b], getattr(new, f)), f
+        assert torch.equal(counts_b.handovers[b], counts.handovers)
+        assert torch.equal(counts_b.pingpongs[b], counts.pingpongs)
+        assert torch.equal(counts_b.handovers_out[b], counts.handovers_out)
