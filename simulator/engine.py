@@ -283,9 +283,10 @@ class Simulator:
         """Advance independent episodes of this scenario one super-step each.
 
         The same as ``[self.step(s, c) for s, c in zip(states, configs)]``, bit for bit
-        (tested): each episode keeps its own random streams. The episodes share the TTI loop
-        (:func:`~.window.run_window` over a batch), where a super-step spends most of its
-        time, so ``B`` episodes cost much less than ``B`` calls of :meth:`step`. Batches of
+        (tested): each episode keeps its own random streams. The episodes share the Python loops
+        of the handover gap (:func:`~.handover.run_a3`) and of the TTI window
+        (:func:`~.window.run_window`), where a super-step spends most of its time on small
+        networks, so ``B`` episodes cost less than ``B`` calls of :meth:`step`. Batches of
         more than :data:`MAX_WINDOW_LINKS` links are stepped in chunks.
 
         Args:
@@ -344,13 +345,11 @@ class Simulator:
         n_ho = torch.zeros(len(states), self.n_ues, dtype=torch.long)
         n_pp = torch.zeros(len(states), self.n_ues, dtype=torch.long)
         ho_out = torch.zeros(len(states), self.n_cells, dtype=torch.long)
+        t0 = torch.tensor([s.time_s for s in states], dtype=torch.float64)  # [B]
         for a in range(len(anchors) - 1):
             lo, hi = anchors[a], anchors[a + 1]
             w = torch.arange(1, hi - lo + 1, dtype=torch.float64) / (hi - lo)  # [n_seg]
             seg = torch.lerp(rsrp_anchor[a][None], rsrp_anchor[a + 1][None], w[:, None, None, None])
-            start = torch.tensor(
-                [s.time_s + lo * MEAS_PERIOD_MS / 1000 for s in states], dtype=torch.float64
-            )  # [B]
             ho, counts = run_a3(
                 ho,
                 seg,  # [n_seg, B, n_cells, n_ues] at points lo+1 .. hi
@@ -361,7 +360,7 @@ class Simulator:
                 MEAS_PERIOD_MS,
                 ho_cfg.l3_filter_k,
                 ho_cfg.pingpong_s,
-                start,
+                t0 + lo * MEAS_PERIOD_MS / 1000,
             )
             n_ho += counts.handovers
             n_pp += counts.pingpongs

@@ -2,7 +2,7 @@
 
 The simulator is the slow oracle. Every batch element and member is an independent episode;
 one :meth:`~rantwin.simulator.Simulator.step_many` call advances them all, sharing the
-per-TTI loop (bit for bit what stepping them one at a time gives). Member ``m`` of batch
+handover and TTI loops (bit for bit what stepping them one at a time gives). Member ``m`` of batch
 element ``b`` runs an independent simulator episode whose seed is derived from
 ``(seeds[b], m)`` with :class:`numpy.random.SeedSequence` (:func:`member_seed`).
 """
@@ -99,7 +99,7 @@ class SimulatorBackend:
                 f"expected one config per batch element ({state.batch}), got {len(configs)}"
             )
         # Every member of every element in one batched simulator step (bit for bit the same
-        # as stepping them one after the other; they share only the TTI loop).
+        # as stepping them one after the other).
         flat = [(s, cfg) for row, cfg in zip(state.states, configs, strict=True) for s in row]
         out = self.sim.step_many([s for s, _ in flat], [c for _, c in flat])
         m = self.n_members
