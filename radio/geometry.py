@@ -160,7 +160,10 @@ def link_geometry(
             raise ValueError(f"wrap_offsets_m must have shape [n_wrap, 2], got {tuple(offs.shape)}")
         images = cell_xy.unsqueeze(-2) + offs  # [n_cells, n_wrap, 2]
         delta_all = ue.unsqueeze(-3) - images.unsqueeze(-2)  # [..., n_cells, n_wrap, n_ues, 2]
-        d2_all = (delta_all.detach() ** 2).sum(-1)  # [..., n_cells, n_wrap, n_ues]
+        # dx² + dy² as two elementwise passes: the same bits as ``(delta ** 2).sum(-1)`` and
+        # several times faster than a reduction over a last dimension of size 2
+        dx_all, dy_all = delta_all[..., 0].detach(), delta_all[..., 1].detach()
+        d2_all = dx_all * dx_all + dy_all * dy_all  # [..., n_cells, n_wrap, n_ues]
         # min(dim).indices: a reduction over a middle dim is several times faster than argmin
         best = d2_all.min(dim=-2, keepdim=True).indices  # [..., n_cells, 1, n_ues]
         idx = best.unsqueeze(-1).expand(*best.shape, 2)  # [..., n_cells, 1, n_ues, 2]

@@ -55,6 +55,7 @@ __all__ = [
     "MIN_DISTANCE_M",
     "PathlossValidityWarning",
     "pathloss_db",
+    "pathloss_los_nlos_db",
     "los_probability",
     "shadowing_std_db",
     "decorrelation_distance_m",
@@ -125,9 +126,19 @@ def _out_of(x: Tensor, lo: float, hi: float) -> bool:
 
 
 def _warn_validity(
-    model: str, d2: Tensor, fc: Tensor, hbs: Tensor, hut: Tensor, los: Tensor | None
+    model: str,
+    d2: Tensor,
+    fc: Tensor,
+    hbs: Tensor,
+    hut: Tensor,
+    los: Tensor | None,
+    both: bool = False,
 ) -> None:
-    """Emit at most one :class:`PathlossValidityWarning` describing every violated range."""
+    """Emit at most one :class:`PathlossValidityWarning` describing every violated range.
+
+    ``los`` selects the distance range each link is checked against (``None``: NLOS);
+    ``both`` checks every link against the LOS and the NLOS ranges (both states evaluated).
+    """
     fc_lo, fc_hi, d_los, d_nlos, hbs_rng, hut_rng = _VALIDITY[model]
     msgs: list[str] = []
     if _out_of(fc, fc_lo, fc_hi):
@@ -137,6 +148,8 @@ def _warn_validity(
     lo_hi: list[tuple[tuple[float, float], Tensor | None]]
     if model.startswith("hata") or model == "fspl":
         lo_hi = [(d_los, None)]
+    elif both:
+        lo_hi = [(d_los, None), (d_nlos, None)]
     elif los is None:
         lo_hi = [(d_nlos, None)]
     else:
@@ -367,41 +380,99 @@ def pathloss_db(
         PathlossValidityWarning: once per call if any element is out of the model's
             validity range (see the module docstring for the clamp below 10 m).
     """
-    _check_model(model)
-    d2, fc, hbs, hut = as_float(distance_2d_m, carrier_ghz, h_bs_m, h_ut_m)
-    check_min("distance_2d_m", d2, 0.0)
-    check_min("carrier_ghz", fc, 0.0, strict=True)
-    check_min("h_bs_m", hbs, 0.0, strict=True)
-    check_min("h_ut_m", hut, 0.0, strict=True)
+    d2, fc, hbs, hut = _checked_inputs(model, distance_2d_m, carrier_ghz, h_bs_m, h_ut_m)
     los_t = None if los is None else as_bool("los", los, d2.device)
     shapes = [d2.shape, fc.shape, hbs.shape, hut.shape]
     if los_t is not None:
         shapes.append(los_t.shape)
     shape = torch.broadcast_shapes(*shapes)
     _warn_validity(model, d2, fc, hbs, hut, los_t)
+    pl_los, pl_nlos = _los_and_nlos(model, d2, fc, hbs, hut, need_los=los_t is not None)
+    if los_t is None or pl_los is None or pl_los is pl_nlos:  # NLOS, or a single-state model
+        out = pl_nlos
+    else:
+        out = torch.where(los_t, pl_los, pl_nlos)
+    return out.broadcast_to(shape)
 
+
+def pathloss_los_nlos_db(
+    model: str,
+    distance_2d_m: Tensor | float,
+    carrier_ghz: Tensor | float,
+    h_bs_m: Tensor | float,
+    h_ut_m: Tensor | float,
+) -> tuple[Tensor, Tensor]:
+    """The path loss of every link in both LOS states, from one evaluation of the formulas.
+
+    Bit for bit ``(pathloss_db(..., los=True), pathloss_db(..., los=False))``, at the cost
+    of one call: the 38.901 NLOS value is ``max(PL_LOS, PL'_NLOS)`` (Table 7.4.1-1), so the
+    LOS branch is evaluated once for both. Single-state models (Hata, FSPL) return the same
+    tensor twice. Used where a caller mixes the states with a LOS probability
+    (:func:`rantwin.radio.phi.mean_coupling_gain_db`).
+
+    **Input:** as :func:`pathloss_db`, without ``los``.
+
+    **Output:** ``pl_los_db, pl_nlos_db``: ``[broadcast shape]`` each, in dB.
+
+    Raises:
+        ValueError: as :func:`pathloss_db`.
+
+    Warns:
+        PathlossValidityWarning: at most once per call, every link checked against the
+            LOS and the NLOS validity ranges.
+    """
+    d2, fc, hbs, hut = _checked_inputs(model, distance_2d_m, carrier_ghz, h_bs_m, h_ut_m)
+    shape = torch.broadcast_shapes(d2.shape, fc.shape, hbs.shape, hut.shape)
+    _warn_validity(model, d2, fc, hbs, hut, None, both=True)
+    pl_los, pl_nlos = _los_and_nlos(model, d2, fc, hbs, hut, need_los=True)
+    assert pl_los is not None  # need_los: every model gives its LOS value
+    return pl_los.broadcast_to(shape), pl_nlos.broadcast_to(shape)
+
+
+def _checked_inputs(
+    model: str,
+    distance_2d_m: Tensor | float,
+    carrier_ghz: Tensor | float,
+    h_bs_m: Tensor | float,
+    h_ut_m: Tensor | float,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The inputs of a path-loss call as float tensors, after the model and range checks."""
+    _check_model(model)
+    d2, fc, hbs, hut = as_float(distance_2d_m, carrier_ghz, h_bs_m, h_ut_m)
+    check_min("distance_2d_m", d2, 0.0)
+    check_min("carrier_ghz", fc, 0.0, strict=True)
+    check_min("h_bs_m", hbs, 0.0, strict=True)
+    check_min("h_ut_m", hut, 0.0, strict=True)
+    return d2, fc, hbs, hut
+
+
+def _los_and_nlos(
+    model: str, d2: Tensor, fc: Tensor, hbs: Tensor, hut: Tensor, need_los: bool
+) -> tuple[Tensor | None, Tensor]:
+    """``(PL_LOS, PL_NLOS)`` of checked inputs; PL_LOS may be ``None`` unless ``need_los``.
+
+    Single-state models (FSPL, Hata) return one tensor as both.
+    """
     d2c = torch.clamp(d2, min=MIN_DISTANCE_M[model])  # [...] m
     # TR 38.901 Fig. 7.4.1-1: d_3D = sqrt(d_2D^2 + (h_BS - h_UT)^2)
     d3 = torch.sqrt(d2c**2 + (hbs - hut) ** 2)  # [...] m
 
     if model == "fspl":
         out = _fspl(d3, fc)
-    elif model.startswith("hata"):
+        return out, out
+    if model.startswith("hata"):
         out = _hata(model, d2c, fc, hbs, hut)
-    elif model.startswith("winner2"):
-        pl_los, pl_nlos = _winner2(model, d3, fc, hbs, hut, need_los=los_t is not None)
-        out = pl_nlos if los_t is None or pl_los is None else torch.where(los_t, pl_los, pl_nlos)
-    elif model == "38901-rma":
+        return out, out
+    if model.startswith("winner2"):
+        return _winner2(model, d3, fc, hbs, hut, need_los=need_los)
+    if model == "38901-rma":
         pl_los = _rma_los(d2c, d3, fc, hbs, hut)
         # TR 38.901 Table 7.4.1-1, RMa NLOS: PL = max(PL_RMa-LOS, PL'_RMa-NLOS)
-        pl_nlos = torch.maximum(pl_los, _rma_nlos_prime(d3, fc, hbs, hut))
-        out = pl_nlos if los_t is None else torch.where(los_t, pl_los, pl_nlos)
-    else:  # 38901-uma / 38901-umi
-        pl_los = _uma_umi_los(model, d2c, d3, fc, hbs, hut)
-        # TR 38.901 Table 7.4.1-1, UMa / UMi NLOS: PL = max(PL_LOS, PL'_NLOS)
-        pl_nlos = torch.maximum(pl_los, _uma_umi_nlos_prime(model, d3, fc, hut))
-        out = pl_nlos if los_t is None else torch.where(los_t, pl_los, pl_nlos)
-    return out.broadcast_to(shape)
+        return pl_los, torch.maximum(pl_los, _rma_nlos_prime(d3, fc, hbs, hut))
+    # 38901-uma / 38901-umi
+    pl_los = _uma_umi_los(model, d2c, d3, fc, hbs, hut)
+    # TR 38.901 Table 7.4.1-1, UMa / UMi NLOS: PL = max(PL_LOS, PL'_NLOS)
+    return pl_los, torch.maximum(pl_los, _uma_umi_nlos_prime(model, d3, fc, hut))
 
 
 def los_probability(

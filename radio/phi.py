@@ -7,7 +7,7 @@ import torch
 from ._tensor import as_float
 from .antenna import sector_gain_dbi
 from .geometry import LinkGeometry
-from .pathloss import pathloss_db
+from .pathloss import pathloss_db, pathloss_los_nlos_db
 
 Tensor = torch.Tensor
 
@@ -94,8 +94,9 @@ def mean_coupling_gain_db(
 ) -> Tensor:
     """Coupling gain averaged (in dB) over the LOS state: G − (p PL_LOS + (1 − p) PL_NLOS).
 
-    The same quantities as :func:`coupling_gain_db`, with the antenna pattern evaluated once
-    for both path-loss branches (it does not depend on the LOS state).
+    The same quantities as :func:`coupling_gain_db`, with the antenna pattern and the path
+    loss each evaluated once for both LOS states (the antenna does not depend on the state;
+    :func:`~rantwin.radio.pathloss.pathloss_los_nlos_db` gives both path losses).
 
     **Input:** as :func:`coupling_gain_db`, plus ``p_los: [..., n_cells, n_ues]`` in [0, 1]
     (e.g. :func:`~rantwin.radio.pathloss.los_probability`).
@@ -105,8 +106,6 @@ def mean_coupling_gain_db(
     gain, fc, h_bs, h_ut = _antenna_and_args(
         geometry, carrier_ghz, cell_h_m, ue_h_m, tilt_deg, n_vertical
     )
-    d = geometry.distance_2d_m
-    los = torch.ones(d.shape, dtype=torch.bool, device=d.device)
-    pl_los = pathloss_db(model, d, fc, h_bs, h_ut, los)
-    pl_nlos = pathloss_db(model, d, fc, h_bs, h_ut, ~los)
+    # both LOS states from one pass (the NLOS value is max(PL_LOS, PL'_NLOS), Table 7.4.1-1)
+    pl_los, pl_nlos = pathloss_los_nlos_db(model, geometry.distance_2d_m, fc, h_bs, h_ut)
     return gain - (p_los * pl_los + (1 - p_los) * pl_nlos)  # [..., n_cells, n_ues]

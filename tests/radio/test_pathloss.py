@@ -12,6 +12,7 @@ from rantwin.radio.pathloss import (
     decorrelation_distance_m,
     los_probability,
     pathloss_db,
+    pathloss_los_nlos_db,
     shadowing_std_db,
 )
 
@@ -324,3 +325,46 @@ def test_shadowing_std_and_decorrelation():
     assert decorrelation_distance_m("38901-rma", False) == 120.0
     with pytest.raises(ValueError, match="model"):
         shadowing_std_db("bogus", True)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("model", MODELS)
+def test_los_nlos_pair_is_bitwise_the_two_calls(model, dtype):
+    # one evaluation for both states gives exactly what two pathloss_db calls give, so Φ's
+    # mean gain (which mixes the two) keeps its bits
+    g = torch.Generator().manual_seed(0)
+    d = (torch.rand(4, 1, 500, generator=g, dtype=dtype) * 6000).requires_grad_()  # [4, 1, U]
+    fc = torch.tensor([0.9, 2.0, 3.5], dtype=dtype)[:, None]  # [C, 1]
+    hbs = 10 + 30 * torch.rand(3, 1, generator=g, dtype=dtype)  # [C, 1]
+    hut = 1.5 + 8 * torch.rand(4, 1, 500, generator=g, dtype=dtype)  # [4, 1, U]
+    ones = torch.ones(4, 3, 500, dtype=torch.bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PathlossValidityWarning)
+        pl_los, pl_nlos = pathloss_los_nlos_db(model, d, fc, hbs, hut)
+        assert pl_los.shape == pl_nlos.shape == (4, 3, 500)
+        assert torch.equal(pl_los, pathloss_db(model, d, fc, hbs, hut, ones))
+        assert torch.equal(pl_nlos, pathloss_db(model, d, fc, hbs, hut, ~ones))
+        assert torch.equal(pl_nlos, pathloss_db(model, d, fc, hbs, hut))
+    (pl_los + pl_nlos).sum().backward()
+    assert d.grad is not None and torch.isfinite(d.grad).all()
+
+
+def test_los_nlos_pair_checks_both_ranges_in_one_warning():
+    # 30 m is inside C2's LOS range and below its 50 m NLOS bound: the pair evaluates NLOS
+    # too, so it warns, once, naming the NLOS bound and the carrier
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        pathloss_los_nlos_db("winner2-urban", torch.tensor([30.0]), 9.0, 25.0, 1.5)
+    w = [r for r in rec if issubclass(r.category, PathlossValidityWarning)]
+    assert len(w) == 1
+    assert "50" in str(w[0].message) and "carrier_ghz" in str(w[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pathloss_los_nlos_db("winner2-urban", torch.tensor([100.0, 4000.0]), 3.5, 25.0, 1.5)
+
+
+def test_los_nlos_pair_rejects_bad_input_like_pathloss_db():
+    with pytest.raises(ValueError, match="model must be one of"):
+        pathloss_los_nlos_db("38901-xyz", 100.0, 3.5, 25.0, 1.5)
+    with pytest.raises(ValueError, match="distance_2d_m"):
+        pathloss_los_nlos_db("38901-uma", torch.tensor([-1.0]), 3.5, 25.0, 1.5)
