@@ -324,7 +324,10 @@ def mean_gain_db(
         None if st.wrap is None else st.wrap.to(f),
     )  # [B, n_sites, P]: sectors share their site's position (a third of the work)
     geo = geometry.expand_to_cells(site_geo, st.site, st.azimuth_deg.to(f))  # [B, C, P]
-    p_los = pathloss.los_probability(prop.model, geo.distance_2d_m, h_ue[:, None, :])
+    # Pr_LOS depends on d_2D and h_UT only: per site, then to the site's sectors (same bits)
+    p_los = pathloss.los_probability(
+        prop.model, site_geo.distance_2d_m, h_ue[:, None, :]
+    ).index_select(1, st.site)  # [B, n_sites, P] -> [B, C, P]
     gain = phi.mean_coupling_gain_db(
         geo, prop.model, st.carrier_ghz.to(f), st.cell_h_m.to(f), h_ue, tilt_deg.to(f),
         st.n_vertical, p_los,
