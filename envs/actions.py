@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -75,6 +76,11 @@ class ActionMap:
         """Action shape ``(n_cells, n_knobs)``."""
         return (self.scenario.n_cells, len(self.knobs))
 
+    @cached_property
+    def default_config(self) -> CellConfig:
+        """The config of the knobs the env does not control (built once; configs are frozen)."""
+        return CellConfig.default(self.scenario)
+
     def to_config(self, action: np.ndarray) -> CellConfig:
         """The config an action injects.
 
@@ -99,25 +105,55 @@ class ActionMap:
                 f"action has shape {a.shape}, expected {self.shape} (n_cells, n_knobs) with "
                 f"knobs {[k.name for k in self.knobs]}"
             )
+        return self.to_configs(a[None])[0]
+
+    def to_configs(self, actions: np.ndarray) -> list[CellConfig]:
+        """The configs of a batch of actions, one per element (as :meth:`to_config` each).
+
+        The checks, the clipping and the linear maps run once over the batch; only the
+        config objects are built per element.
+
+        Args:
+            actions: ``[B, n_cells, n_knobs]`` in ``[-1, 1]`` (clipped if outside).
+
+        Returns:
+            ``B`` validated :class:`CellConfig`.
+
+        Raises:
+            ValueError: Wrong shape (naming the expected one) or a NaN / inf entry (naming
+                the element when ``B > 1``, the cell and the knob).
+        """
+        a = np.asarray(actions, dtype=np.float64)
+        if a.ndim != 3 or a.shape[1:] != self.shape:
+            raise ValueError(
+                f"actions have shape {a.shape}, expected (batch, *{self.shape}) "
+                f"(batch, n_cells, n_knobs) with knobs {[k.name for k in self.knobs]}"
+            )
         bad = np.argwhere(~np.isfinite(a))
         if bad.size:
-            i, j = (int(v) for v in bad[0])
+            b, i, j = (int(v) for v in bad[0])
+            where = f"env {b}, " if a.shape[0] > 1 else ""
             raise ValueError(
-                f"action for cell {i}, knob {self.knobs[j].name!r} must be finite, got {a[i, j]}"
+                f"action for {where}cell {i}, knob {self.knobs[j].name!r} must be finite, "
+                f"got {a[b, i, j]}"
             )
         a = np.clip(a, -1.0, 1.0)
-        arrays: dict[str, np.ndarray] = {}
+        columns: dict[str, np.ndarray] = {}  # knob -> [B, n_cells]
         for j, k in enumerate(self.knobs):
-            col = a[:, j]
+            col = a[..., j]
             if k.name == "sleep":
                 sleep = col > 0.0
-                if sleep.all():
-                    sleep[int(np.argmin(col))] = False
-                arrays["sleep"] = sleep
+                for e in np.flatnonzero(sleep.all(-1)).tolist():  # one cell stays awake
+                    sleep[e, int(np.argmin(col[e]))] = False
+                columns["sleep"] = sleep
             else:
                 v = k.low + (col + 1.0) * 0.5 * (k.high - k.low)
-                arrays[k.name] = np.clip(v, k.low, k.high)
-        return CellConfig.default(self.scenario).replace(self.scenario, **arrays)
+                columns[k.name] = np.clip(v, k.low, k.high)
+        base = self.default_config
+        return [
+            base.replace(self.scenario, **{name: c[b] for name, c in columns.items()})
+            for b in range(a.shape[0])
+        ]
 
     def normalise(self, values: dict[str, np.ndarray]) -> np.ndarray:
         """Inverse map: knob values ``{name: [..., n_cells]}`` → ``[..., n_cells, n_knobs]``.

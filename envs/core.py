@@ -120,20 +120,27 @@ class EnvCore:
         active = kpi.ue_active.double()
         n_active = active.sum(-1).clamp(min=1.0)  # [B, M]
         thr_mean = (kpi.ue_throughput_mbps.double() * active).sum(-1) / n_active  # [B, M]
-        infos = []
-        for b in range(kpi.batch):
-            info: dict[str, Any] = {
+        # every per-element scalar as one [B] column, converted to Python numbers once
+        columns: dict[str, list[Any]] = {
+            "hour": kpi.hour.double().tolist(),
+            "load_factor": kpi.load_factor.double().tolist(),
+            **{f"reward_{name}": terms[name].mean(1).tolist() for name in TERMS},
+            "mean_ue_throughput_mbps": thr_mean.mean(1).tolist(),
+            "energy_w": kpi.cell_energy_w.double().sum(-1).mean(1).tolist(),
+            "n_sleeping": kpi.cfg_sleep.sum(-1).tolist(),
+        }
+        members = reward_m.numpy()  # [B, M]
+        first = ("hour", "load_factor")  # the info's key order: as before the batching
+        rest = [k for k in columns if k not in first]
+        infos = [
+            {
                 "step": int(steps[b]),
-                "hour": float(kpi.hour[b]),
-                "load_factor": float(kpi.load_factor[b]),
-                "reward_members": reward_m[b].numpy().copy(),
+                **{key: columns[key][b] for key in first},
+                "reward_members": members[b].copy(),
+                **{key: columns[key][b] for key in rest},
             }
-            for name in TERMS:
-                info[f"reward_{name}"] = float(terms[name][b].mean())
-            info["mean_ue_throughput_mbps"] = float(thr_mean[b].mean())
-            info["energy_w"] = float(kpi.cell_energy_w[b].double().sum(-1).mean())
-            info["n_sleeping"] = int(kpi.cfg_sleep[b].sum())
-            infos.append(info)
+            for b in range(kpi.batch)
+        ]
         return StepOutput(
             obs=obs.numpy().astype(np.float32),
             reward=reward.numpy().astype(np.float64),

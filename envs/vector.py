@@ -214,10 +214,12 @@ class RanControlVectorEnv(VectorEnv):
         pending = [b for b in b_all if self._autoreset[b]]
         # Envs that autoreset now (next-step mode) step with the default config; their
         # result is discarded and replaced by a fresh episode below.
-        configs = [
-            self.core.default_config if self._autoreset[b] else self.action_map.to_config(a)
-            for b, a in enumerate(actions)
-        ]
+        if pending:  # their actions are ignored (not even checked)
+            actions = actions.copy()
+            actions[pending] = 0.0
+        configs = self.action_map.to_configs(actions)
+        for b in pending:
+            configs[b] = self.core.default_config
         self._state, kpi = self.core.backend.step(self._state, configs)
         self._elapsed += 1
         out = self.core.outputs(kpi, self._elapsed.tolist())

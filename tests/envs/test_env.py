@@ -121,6 +121,26 @@ def test_action_mapping_table(tiny_sc):
     assert "| 1 | tilt_deg | 0 | 15 | linear |" in amap.table()
 
 
+def test_batched_action_mapping_is_the_single_mapping_per_element(tiny_sc):
+    amap = ActionMap(tiny_sc, resolve_knobs(tiny_sc, None))
+    rng = np.random.default_rng(0)
+    acts = rng.uniform(-1.5, 1.5, (5, *amap.shape))
+    acts[3, :, 3] = 0.5  # every cell of element 3 would sleep: its lowest stays awake
+    acts[3, 7, 3] = 0.1
+    cfgs = amap.to_configs(acts)
+    assert len(cfgs) == 5
+    for a, cfg in zip(acts, cfgs, strict=True):
+        one = amap.to_config(a)
+        for name in ("power_offset_db", "tilt_deg", "cio_db", "sleep"):
+            assert np.array_equal(getattr(cfg, name), getattr(one, name)), name
+    assert cfgs[3].sleep.sum() == tiny_sc.n_cells - 1 and not cfgs[3].sleep[7]
+    acts[2, 5, 2] = np.nan
+    with pytest.raises(ValueError, match=r"env 2, cell 5, knob 'cio_db' must be finite, got nan"):
+        amap.to_configs(acts)
+    with pytest.raises(ValueError, match=r"expected \(batch, \*\(21, 4\)\)"):
+        amap.to_configs(acts[0])
+
+
 def test_knob_subset_and_errors(tiny_sc):
     env = RanControlEnv(scenario=tiny_sc, knobs=["sleep", "tilt_deg"], episode_steps=2)
     assert env.action_space.shape == (21, 2)

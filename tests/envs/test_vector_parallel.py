@@ -44,6 +44,23 @@ def test_vector_matches_single_envs(env_kwargs, mode):
                 assert np.array_equal(v[4]["final_obs"][b], y[4]["final_obs"][b])
 
 
+def test_next_step_autoreset_ignores_the_pending_envs_action(env_kwargs):
+    # in next-step mode the step after an episode end only resets that env: its action is
+    # not used, so not even a NaN in it is an error (the other envs' actions still are)
+    vec = RanControlVectorEnv(num_envs=2, autoreset_mode="next-step", **env_kwargs)
+    vec.reset(seed=0)
+    zeros = np.zeros(vec.action_space.shape, np.float32)
+    for _ in range(EPISODE):
+        out = vec.step(zeros)
+    assert out[3].all()  # both truncated: both reset on the next step
+    nan = zeros.copy()
+    nan[0] = np.nan
+    _, reward, _, truncated, _ = vec.step(nan)
+    assert reward.tolist() == [0.0, 0.0] and not truncated.any()
+    with pytest.raises(ValueError, match=r"env 0, cell 0, knob 'power_offset_db'"):
+        vec.step(nan)
+
+
 def test_make_vec_uses_native_vector_env(env_kwargs):
     vec = gym.make_vec("rantwin/RanControl-v0", num_envs=2, **env_kwargs)
     assert isinstance(vec.unwrapped, RanControlVectorEnv)
