@@ -633,8 +633,10 @@ class Simulator:
             xy, h_ue, self._site_xy, self._site_h, 0.0, self._wrap
         )  # [n_points, n_sites, n_ues]
         geo = geometry.expand_to_cells(site_geo, c.site, c.azimuth_deg)  # [.., n_cells, ..]
-        p_los = pathloss.los_probability(prop.model, geo.distance_2d_m, h_ue[:, None, :])
-        los = st.los_draw[c.site][None] < p_los  # [n_points, n_cells, n_ues]
+        # LOS is a property of the site–UE link (Pr_LOS of d_2D and h_UT, one draw per site):
+        # per site, then to the site's sectors
+        p_los = pathloss.los_probability(prop.model, site_geo.distance_2d_m, h_ue[:, None, :])
+        los = (st.los_draw[None] < p_los).index_select(1, c.site)  # [n_points, n_cells, n_ues]
         tilt = _tensor(cfg.tilt_deg, dtype=torch.float64)
         gain = phi.coupling_gain_db(
             geo, prop.model, c.carrier_ghz, c.height_m, h_ue, tilt, c.n_vertical, los
