@@ -121,23 +121,21 @@ class EnvCore:
         n_active = active.sum(-1).clamp(min=1.0)  # [B, M]
         thr_mean = (kpi.ue_throughput_mbps.double() * active).sum(-1) / n_active  # [B, M]
         # every per-element scalar as one [B] column, converted to Python numbers once
+        hour, load = kpi.hour.double().tolist(), kpi.load_factor.double().tolist()
+        members = reward_m.numpy()  # [B, M]
         columns: dict[str, list[Any]] = {
-            "hour": kpi.hour.double().tolist(),
-            "load_factor": kpi.load_factor.double().tolist(),
             **{f"reward_{name}": terms[name].mean(1).tolist() for name in TERMS},
             "mean_ue_throughput_mbps": thr_mean.mean(1).tolist(),
             "energy_w": kpi.cell_energy_w.double().sum(-1).mean(1).tolist(),
             "n_sleeping": kpi.cfg_sleep.sum(-1).tolist(),
         }
-        members = reward_m.numpy()  # [B, M]
-        first = ("hour", "load_factor")  # the info's key order: as before the batching
-        rest = [k for k in columns if k not in first]
         infos = [
             {
                 "step": int(steps[b]),
-                **{key: columns[key][b] for key in first},
+                "hour": hour[b],
+                "load_factor": load[b],
                 "reward_members": members[b].copy(),
-                **{key: columns[key][b] for key in rest},
+                **{key: col[b] for key, col in columns.items()},
             }
             for b in range(kpi.batch)
         ]
