@@ -66,9 +66,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scenario", default="hex7-uma")
     ap.add_argument("--n-envs", type=int, default=16, help="batched twin envs")
-    ap.add_argument(
-        "--agent-envs", type=int, default=12, help="batched twin envs for cell-agents"
-    )
+    ap.add_argument("--agent-envs", type=int, default=12, help="batched twin envs for cell-agents")
     ap.add_argument("--rollouts", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument(

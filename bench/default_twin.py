@@ -209,6 +209,7 @@ def main() -> None:
             ]
         )
     for i, name in enumerate(TRAIN_SCENARIOS):
+        runs: list[tuple[Path, str, str, list[str]]]  # (out dir, episodes, seed, --start-hour)
         if not args.whole_day:  # --midnight: 4 episodes from midnight
             runs = [(scenario_data_dir(work, name, None), "4", str(args.seed + 10 + i), [])]
         else:  # 4 episodes at each time of day (1 gave +36 % UE throughput at night on hex7)

@@ -28,6 +28,7 @@ History: 2 (2026-12-01) added the ``ues`` columns ``x_start_m`` / ``y_start_m``,
 each UE's walk of the super-step began (a handover happens along the walk, not at its end).
 """
 
+
 def version_hint(found: object) -> str:
     """What an error about a dataset of schema version ``found`` tells the user to do."""
     if isinstance(found, int) and not isinstance(found, bool) and found < SCHEMA_VERSION:
