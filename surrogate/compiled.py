@@ -13,10 +13,14 @@ batch-invariant); the backbone agrees to about 2e-6 and is bitwise the same from
 call.
 
 Costs: the first calls compile (166 s for the sizes 1, 64 and 256 in that bench, once per
-process; shapes are dynamic); TorchInductor's CPU backend needs a C++
-compiler. The compiled backbone is not bitwise equal to the eager one (float32 sums in
-another order), so a compiled and an eager twin give draws that differ in the last bits: the
-same seed gives the same trajectory only between runs with the same setting.
+process; shapes are dynamic); TorchInductor's CPU backend needs a C++ compiler. Φ is
+compiled on tensors (:class:`.features.PhiInputs`), so one dynamic graph serves every batch
+size above 1: given the scene batch itself, dynamo guarded on the number of its configs and
+recompiled Φ for each new size. Measured cold (2026-12-05, one process, sizes in this
+order): B = 1 80 s, B = 64 69 s, then B = 256 0.4 s and B = 16, 3 nothing, against 8.3, 4.0
+and 4.4 s before. The compiled backbone is not bitwise equal to the eager one (float32 sums
+in another order), so a compiled and an eager twin give draws that differ in the last bits:
+the same seed gives the same trajectory only between runs with the same setting.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import Any
 
 import torch
 
-from .features import PhiLinks, ScenarioStatics, SceneBatch, phi_links
+from .features import PhiInputs, PhiLinks, ScenarioStatics, SceneBatch, phi_links, phi_tables
 from .model import TwinModel
 
 
@@ -57,18 +61,27 @@ class TwinPaths:
     compiled: bool
 
 
-def twin_paths(model: TwinModel, compile: bool) -> TwinPaths:
+def twin_paths(model: TwinModel, compile: bool, backend: Any = "inductor") -> TwinPaths:
     """Eager paths, or ``torch.compile(..., dynamic=True)`` wrappers of them.
 
+    Args:
+        model: The twin's network (its ``embed`` is the backbone path).
+        compile: Compile (``True``) or keep eager.
+        backend: ``torch.compile``'s backend (TorchInductor; tests pass a counting backend).
+
     Raises:
-        ValueError: ``compile=True`` and no C++ compiler on PATH.
+        ValueError: ``compile=True`` with TorchInductor and no C++ compiler on PATH.
     """
     embed = model.embed
     if not compile:
         return TwinPaths(phi_links, embed, False)
-    _check_compiler()
-    return TwinPaths(
-        torch.compile(phi_links, dynamic=True),
-        torch.compile(embed, dynamic=True),
-        True,
-    )
+    if backend == "inductor":
+        _check_compiler()
+    # Φ is compiled on tensors only (PhiInputs): given the SceneBatch with its B configs,
+    # dynamo would guard on their number and recompile for every new batch size
+    tables = torch.compile(phi_tables, dynamic=True, backend=backend)
+
+    def phi(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
+        return tables(st, PhiInputs.of(scenes))
+
+    return TwinPaths(phi, torch.compile(embed, dynamic=True, backend=backend), True)

@@ -352,6 +352,39 @@ def best_cell(
     return score.argmax(1)
 
 
+@dataclass(frozen=True)
+class PhiInputs:
+    """The tensors of a :class:`SceneBatch` that Φ reads: no per-scene Python objects.
+
+    What :func:`phi_tables` takes, so a compiled Φ (:mod:`.compiled`) sees symbolic batch
+    sizes instead of a tuple of ``B`` configs (whose length it would otherwise guard on,
+    recompiling for every new batch size).
+    """
+
+    ue_xy_m: torch.Tensor  # [B, n_ues, 2] float64
+    ue_indoor: torch.Tensor  # [B, n_ues] bool
+    tilt_deg: torch.Tensor  # [B, n_cells] float64, in force
+    power_offset_db: torch.Tensor  # [B, n_cells] float64
+    cio_db: torch.Tensor  # [B, n_cells] float64
+    awake: torch.Tensor  # [B, n_cells] bool, in force
+    delta: torch.Tensor  # [B, n_cells, 4] float64, change since the previous super-step
+    awake_before: torch.Tensor  # [B, n_cells] bool, under the previous config
+
+    @staticmethod
+    def of(scenes: SceneBatch) -> PhiInputs:
+        """The knobs of ``scenes``' configs as tensors, next to its UE positions."""
+        return PhiInputs(
+            ue_xy_m=scenes.ue_xy_m,
+            ue_indoor=scenes.ue_indoor,
+            tilt_deg=scenes.knob("tilt_deg").double(),
+            power_offset_db=scenes.knob("power_offset_db").double(),
+            cio_db=scenes.knob("cio_db").double(),
+            awake=~scenes.knob("sleep"),
+            delta=scenes.delta(),
+            awake_before=scenes.awake_before(),
+        )
+
+
 def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
     """Compute the Φ link tables of a batch of scenes (float64 inside, float32 out).
 
@@ -361,16 +394,21 @@ def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
     equal to the same scene elsewhere in another batch (common random numbers in paired
     policy evaluations rely on that). Rounded to float32 at the end, those differences vanish.
     """
+    return phi_tables(st, PhiInputs.of(scenes))
+
+
+def phi_tables(st: ScenarioStatics, x: PhiInputs) -> PhiLinks:
+    """:func:`phi_links` on the scenes' tensors (the part :mod:`.compiled` compiles)."""
     f = torch.float64
-    tilt = scenes.knob("tilt_deg").to(f)  # [B, C]
-    geo, p_los, gain = mean_gain_db(st, scenes.ue_xy_m, scenes.ue_indoor, tilt)  # [B, C, U]
-    tx = (st.tx_nominal_dbm + scenes.knob("power_offset_db")).to(f)  # [B, C]
+    tilt = x.tilt_deg.to(f)  # [B, C]
+    geo, p_los, gain = mean_gain_db(st, x.ue_xy_m, x.ue_indoor, tilt)  # [B, C, U]
+    tx = (st.tx_nominal_dbm + x.power_offset_db).to(f)  # [B, C]
     n_prb = st.n_prb.to(f)  # [C]
     rsrp = rsrp_dbm(tx[..., None], n_prb[:, None], gain)  # [B, C, U]
-    awake = ~scenes.knob("sleep")  # [B, C]
-    cio = scenes.knob("cio_db").to(f)  # [B, C]
+    awake = x.awake  # [B, C]
+    cio = x.cio_db.to(f)  # [B, C]
     serving = best_cell(rsrp, cio, awake)  # [B, U]
-    prev_serving = _prev_serving(scenes, geo, st, tilt, rsrp, cio, serving)
+    prev_serving = _prev_serving(x, geo, st, tilt, rsrp, cio, serving)
     rx_mw = 10 ** (((tx - 10 * torch.log10(n_prb))[..., None] + gain) / 10)  # [B, C, U]
     # cell c shares the carrier of UE u's serving cell
     cochannel = st.cochannel_cells[:, serving].permute(1, 0, 2)  # [B, C, U]
@@ -398,7 +436,7 @@ def phi_links(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
 
 
 def _prev_serving(
-    scenes: SceneBatch,
+    x: PhiInputs,
     geo: geometry.LinkGeometry,
     st: ScenarioStatics,
     tilt: torch.Tensor,  # [B, C] float64, in force
@@ -415,7 +453,7 @@ def _prev_serving(
 
     **Output:** ``[B, U]`` long (``serving`` itself where nothing changed).
     """
-    delta = scenes.delta()  # [B, C, 4] power, tilt, CIO, sleep (zeros when unknown)
+    delta = x.delta  # [B, C, 4] power, tilt, CIO, sleep (zeros when unknown)
     if not bool(delta.ne(0).any()):
         return serving
     rsrp_prev = rsrp - delta[..., 0:1]  # [B, C, U]
@@ -426,4 +464,4 @@ def _prev_serving(
             sector_gain_dbi(az, zen, (tilt - delta[..., 1])[..., None], n_v)
             - sector_gain_dbi(az, zen, tilt[..., None], n_v)
         )
-    return best_cell(rsrp_prev, cio - delta[..., 2], scenes.awake_before())  # [B, U]
+    return best_cell(rsrp_prev, cio - delta[..., 2], x.awake_before)  # [B, U]

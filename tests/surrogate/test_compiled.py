@@ -62,3 +62,35 @@ def test_compiled_paths_match_eager():
         s2 = comp.sample(gc, 2, torch.Generator().manual_seed(1))
     assert torch.equal(s1.ue_sinr_db, s2.ue_sinr_db)
     torch.testing.assert_close(s1.ue_rsrp_dbm, se.ue_rsrp_dbm, atol=1e-3, rtol=0)
+
+
+def test_compiled_phi_does_not_recompile_per_batch_size():
+    """Φ compiles on tensors: after one dynamic graph, new batch sizes reuse it."""
+    from torch._dynamo.testing import CompileCounter
+
+    torch._dynamo.reset()
+    sc = small_variant()
+    pop = PopulationSampler(sc)
+    g = torch.Generator().manual_seed(0)
+    st = ScenarioStatics(sc)
+    counter = CompileCounter()  # counts the frames dynamo compiles (no TorchInductor)
+    paths = compiled.twin_paths(_twin(False).model, True, backend=counter)
+
+    def batch(b: int) -> SceneBatch:
+        scenes = []
+        for _ in range(b):
+            p = pop.draw(g)
+            xy, indoor, speed = p.xy_m.numpy(), p.indoor.numpy(), p.speed_mps.numpy()
+            scenes.append(SceneInputs(sc, CellConfig.default(sc), xy, indoor, speed, 0.7, 20.0))
+        return SceneBatch.of(scenes)
+
+    # sizes that equal no other axis (2 coordinates, 4 knobs, 7 sites or images): dynamo's
+    # duck sizing would tie the batch size to such an axis and recompile once it differs
+    first = batch(5)
+    out = paths.phi(st, first)
+    assert torch.equal(out.rsrp_dbm, phi_links(st, first).rsrp_dbm)  # the same function
+    frames = counter.frame_count
+    for b in (9, 13):
+        paths.phi(st, batch(b))
+    assert counter.frame_count == frames, "Φ recompiled for a new batch size"
+    torch._dynamo.reset()
