@@ -10,6 +10,10 @@ Autoreset: ``next-step`` (Gymnasium's default: the step after an episode ends re
 env and returns its first observation with reward 0) or ``same-step`` (the reset happens in
 the step that ends the episode; the last observation and info are in ``info["final_obs"]``
 / ``info["final_info"]``). ``reset(options={"reset_mask": mask})`` resets some envs only.
+
+Actions: ``[B, n_cells, n_knobs]``, mapped as in the single env (:mod:`.actions`) in one pass
+over the batch; a NaN / inf raises ``ValueError`` naming the env, the cell and the knob. The
+action of an env that autoresets in this step (``next-step`` mode) is ignored, unchecked.
 """
 
 from __future__ import annotations
