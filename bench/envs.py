@@ -17,13 +17,16 @@ With ``--compile``, the surrogate rows (single, B = 64, 256) again with ``compil
 (:mod:`rantwin.surrogate.compiled`), after a warm-up that compiles (its time reported as
 ``compile_warmup_s``).
 
+With ``--device cuda`` (or ``cuda:1``, …) the surrogate rows run their twin on that device
+(the simulator rows stay on the CPU, as the simulator does).
+
 UE-steps/s = env-steps/s × UEs of the scenario; a row's time per step is the median of its
 timed steps. Ratios surrogate / simulator single env are printed when both exist (targets:
 ≥ 100× single, ≥ 1000× batched); batched surrogate rows also get their ratio to the batched
 simulator (``speedup_vs_simulator_batched``), the fairer comparison for batch work.
 
 Usage: ``python -m rantwin.bench.envs [--steps N] [--checkpoint DIR] [--threads T]
-[--compile] [--scenario NAME ...] [--json OUT]``.
+[--compile] [--device DEV] [--scenario NAME ...] [--json OUT]``.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import torch
 
 from rantwin.allocator import tune_allocator
 from rantwin.envs import RanControlEnv, RanControlVectorEnv
+from rantwin.surrogate.twin import resolve_device
 
 #: (backend, batch, vector env, one twin call however large)
 ROWS = (
@@ -62,8 +66,13 @@ def run_row(
     checkpoint: str | None = None,
     one_call: bool = False,
     compile: bool = False,
+    device: str = "cpu",
 ) -> dict:
-    """Time ``steps`` env steps (after one warm-up step) of one configuration."""
+    """Time ``steps`` env steps (after one warm-up step) of one configuration.
+
+    ``device``: where the surrogate backend's twin runs (an env step ends with its KPIs on
+    the CPU, so the timing includes the device's work).
+    """
     kw: dict[str, object] | None = None
     if backend == "surrogate":
         kw = {"checkpoint": checkpoint} if checkpoint else {}
@@ -71,6 +80,8 @@ def run_row(
             kw["max_ues_per_call"] = None
         if compile:
             kw["compile"] = True
+        if device != "cpu":
+            kw["device"] = device
     if vector:
         env = RanControlVectorEnv(
             num_envs=batch, scenario=scenario, backend=backend, backend_kwargs=kw
@@ -103,8 +114,17 @@ def run_row(
     }
 
 
-def bench(scenario: str, steps: int, checkpoint: str | None = None, compile: bool = False) -> dict:
-    """Every row of :data:`ROWS` for one scenario (and the compiled rows with ``compile``)."""
+def bench(
+    scenario: str,
+    steps: int,
+    checkpoint: str | None = None,
+    compile: bool = False,
+    device: str = "cpu",
+) -> dict:
+    """Every row of :data:`ROWS` for one scenario (and the compiled rows with ``compile``).
+
+    ``device``: where the surrogate rows' twin runs.
+    """
     from rantwin.envs.backends.surrogate import default_checkpoint
 
     have_twin = checkpoint is not None or default_checkpoint() is not None
@@ -117,14 +137,17 @@ def bench(scenario: str, steps: int, checkpoint: str | None = None, compile: boo
             continue
         # a single env step is short: time SINGLE_FACTOR times as many steps
         n = steps if vector else steps * SINGLE_FACTOR
-        out[key] = run_row(scenario, backend, batch, vector, n, checkpoint, one_call)
+        dev = device if backend == "surrogate" else "cpu"
+        out[key] = run_row(scenario, backend, batch, vector, n, checkpoint, one_call, device=dev)
     if compile and have_twin:
         for backend, batch, vector, one_call in ROWS:
             if backend != "surrogate" or one_call:
                 continue
             key = (f"surrogate B={batch}" if vector else "surrogate single") + " compiled"
             n = steps if vector else steps * SINGLE_FACTOR
-            out[key] = run_row(scenario, backend, batch, vector, n, checkpoint, compile=True)
+            out[key] = run_row(
+                scenario, backend, batch, vector, n, checkpoint, compile=True, device=device
+            )
     sim, sim_b = out["simulator single"], out["simulator B=16"]
     for key, row in out.items():
         if key.startswith("surrogate") and isinstance(row, dict) and isinstance(sim, dict):
@@ -149,11 +172,15 @@ def main() -> None:
     )
     ap.add_argument("--compile", action="store_true", help="also the compiled-twin rows")
     ap.add_argument(
+        "--device", default="cpu", help="device of the surrogate rows' twin (cpu, cuda, …)"
+    )
+    ap.add_argument(
         "--scenario", action="append", default=None,
         help="scenario to run (repeat; default: hex7-uma and hex19-uma)",
     )  # fmt: skip
     ap.add_argument("--json", help="write the summary here too")
     args = ap.parse_args()
+    device = str(resolve_device(args.device))  # a clear error before the minutes of measuring
     tuned = tune_allocator()  # before any backend, so both run with the same allocator
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -164,9 +191,10 @@ def main() -> None:
         "torch_threads": torch.get_num_threads(),
         "allocator_tuned": tuned,
         "checkpoint": None if ckpt is None else str(ckpt),
+        "twin_device": device,
     }
     for name in args.scenario or ("hex7-uma", "hex19-uma"):
-        out[name] = bench(name, args.steps, args.checkpoint, args.compile)
+        out[name] = bench(name, args.steps, args.checkpoint, args.compile, device)
     text = json.dumps(out, indent=2)
     print(text)
     if args.json:

@@ -8,7 +8,11 @@
   first calls, where it compiles, reported apart as ``compiled_first_calls_s``), unless
   ``--no-compile``.
 
-Usage: ``python -m rantwin.bench.surrogate --checkpoint DIR [--checkpoint DIR2 …] [--threads N]``.
+With ``--device cuda`` (or ``cuda:1``, …) the twin rows run on that device (each call timed
+to the end of its GPU work); the simulator row stays on the CPU, as the simulator does.
+
+Usage: ``python -m rantwin.bench.surrogate --checkpoint DIR [--checkpoint DIR2 …] [--threads N]
+[--device DEV]``.
 Every further ``--checkpoint`` is measured in the same run (its rows prefixed ``ckpt1_``,
 ``ckpt2_``, …), so two twins (say, two graph configurations) compare side by side.
 """
@@ -29,7 +33,7 @@ from rantwin.scenarios import CellConfig, load_scenario
 from rantwin.scenarios.mobility import PopulationSampler, walk
 from rantwin.simulator import Simulator
 from rantwin.surrogate.features import ScenarioStatics, SceneBatch, SceneInputs, phi_links
-from rantwin.surrogate.twin import Twin
+from rantwin.surrogate.twin import Twin, resolve_device
 
 
 def _scenes(name: str, b: int, seed: int = 0) -> SceneBatch:
@@ -71,21 +75,28 @@ def _median_time(fn, repeats: int) -> float:
     return float(np.median(times))
 
 
+def _step(twin: Twin, scenes: SceneBatch, g: torch.Generator) -> None:
+    """One super-step of ``scenes`` through the twin, to the end of its device's work."""
+    twin.sample(twin.graphs(scenes), 1, g)
+    if twin.device.type == "cuda":  # kernels run asynchronously: time them, not their launch
+        torch.cuda.synchronize(twin.device)
+
+
 def _twin_rows(twin: Twin, out: dict, tag: str, repeats: int, sim_s: float) -> None:
     """Single-scene and batched rows of one twin into ``out`` (keys prefixed by ``tag``)."""
     g = torch.Generator().manual_seed(0)
     warm = 0.0  # the first call of each size: warm-up, and compilation for a compiled twin
     one = _scenes("hex7-uma", 1)
-    warm += _median_time(lambda: twin.sample(twin.graphs(one), 1, g), 1)
-    t1 = _median_time(lambda: twin.sample(twin.graphs(one), 1, g), repeats)
+    warm += _median_time(lambda: _step(twin, one, g), 1)
+    t1 = _median_time(lambda: _step(twin, one, g), repeats)
     out[f"{tag}twin_s_per_superstep_single"] = t1
     out[f"{tag}speedup_single"] = sim_s / t1
     n_ues = one.n_ues
     for b in (64, 256):
         scenes = _scenes("hex7-uma", b, seed=b)
         # warm-up: first touch of this size's memory (and a recompilation)
-        warm += _median_time(lambda s=scenes: twin.sample(twin.graphs(s), 1, g), 1)
-        tb = _median_time(lambda s=scenes: twin.sample(twin.graphs(s), 1, g), max(3, repeats // 2))
+        warm += _median_time(lambda s=scenes: _step(twin, s, g), 1)
+        tb = _median_time(lambda s=scenes: _step(twin, s, g), max(3, repeats // 2))
         out[f"{tag}twin_batch{b}_s_per_call"] = tb
         out[f"{tag}twin_batch{b}_ue_superstep_per_s"] = b * n_ues / tb
         out[f"{tag}speedup_batch{b}_per_scene"] = sim_s / (tb / b)
@@ -104,10 +115,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads")
     ap.add_argument("--repeats", type=int, default=5, help="timed repetitions (median)")
     ap.add_argument("--no-compile", action="store_true", help="skip the compiled-twin rows")
+    ap.add_argument(
+        "--device", default="cpu", help="device of the twin rows (cpu, cuda, cuda:1, …)"
+    )
     args = ap.parse_args()
+    device = resolve_device(args.device)  # a clear error before the minutes of measuring
     tuned = tune_allocator()  # before any backend, so both run with the same allocator
     torch.set_num_threads(args.threads)
-    out: dict = {"threads": args.threads, "allocator_tuned": tuned}
+    out: dict = {"threads": args.threads, "allocator_tuned": tuned, "twin_device": str(device)}
     sim = Simulator("hex7-uma")
     cfg = sim.default_config()
     state, _ = sim.step(sim.reset(0), cfg)
@@ -118,7 +133,7 @@ def main() -> None:
         for tag, compiled in (("", False), ("compiled_", True)):
             if compiled and args.no_compile:
                 continue
-            tw = Twin.load(ckpt, compile=compiled)
+            tw = Twin.load(ckpt, compile=compiled, device=device)
             _twin_rows(tw, out, prefix + tag, args.repeats, out["simulator_s_per_superstep"])
     print(
         json.dumps(

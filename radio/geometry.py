@@ -218,7 +218,7 @@ def expand_to_cells(
         return t.index_select(-2, idx)  # [..., n_cells, n_ues]
 
     az = pick(site_geometry.azimuth_offset_deg)
-    az_cell = torch.as_tensor(cell_azimuth_deg, dtype=az.dtype).unsqueeze(-1)  # [n_cells, 1]
+    az_cell = torch.as_tensor(cell_azimuth_deg, dtype=az.dtype, device=az.device).unsqueeze(-1)
     az_off = torch.remainder(az - az_cell + 180.0, 360.0) - 180.0
     return LinkGeometry(
         distance_2d_m=pick(site_geometry.distance_2d_m),

@@ -223,7 +223,7 @@ def cqi_to_spectral_efficiency(
     **Input** ``cqi``: ``[...]`` integer in [0, 15]. **Output** ``[...]`` float (0 for CQI 0).
     """
     rows = _table(table)
-    c = torch.as_tensor(cqi)
+    c = torch.as_tensor(cqi, device=cqi.device if isinstance(cqi, Tensor) else None)
     if c.is_floating_point():
         raise ValueError(f"cqi must be an integer tensor, got dtype {c.dtype}")
     c = c.to(torch.long)

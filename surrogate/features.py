@@ -213,11 +213,30 @@ class SceneBatch:
         """UEs per scene."""
         return int(self.ue_xy_m.shape[1])
 
+    @property
+    def device(self) -> torch.device:
+        """Where the batch's tensors are (and the ones it derives: :meth:`knob`, :meth:`delta`)."""
+        return self.ue_xy_m.device
+
+    def to(self, device: torch.device | str) -> SceneBatch:
+        """The same batch with every tensor on ``device`` (itself if already there)."""
+        device = torch.device(device)
+        if self.device == device:
+            return self
+        moved: dict[str, Any] = {
+            f.name: v.to(device)
+            for f in dataclasses.fields(self)
+            if isinstance(v := getattr(self, f.name), torch.Tensor)
+        }
+        return dataclasses.replace(self, **moved)
+
     def delta(self) -> torch.Tensor:
         """Knob changes since the previous super-step ``[B, n_cells, 4]`` (zeros if unknown)."""
         if self.config_delta is None:
             n_cells = self.scenario.n_cells
-            return torch.zeros(self.size, n_cells, len(DELTA_KNOBS), dtype=torch.float64)
+            return torch.zeros(
+                self.size, n_cells, len(DELTA_KNOBS), dtype=torch.float64, device=self.device
+            )
         return self.config_delta.double()
 
     def awake_before(self) -> torch.Tensor:
@@ -228,7 +247,7 @@ class SceneBatch:
     def knob(self, name: str) -> torch.Tensor:
         """A knob of every config, ``[B, n_cells]`` (float64, sleep as bool)."""
         arr = np.stack([np.asarray(getattr(c, name)) for c in self.configs])
-        return torch.tensor(arr)
+        return torch.tensor(arr, device=self.device)
 
 
 class ScenarioStatics:
@@ -236,12 +255,23 @@ class ScenarioStatics:
 
     Args:
         scenario: The scenario.
+        device: Where the tables live (and so where Φ and the graphs of
+            :func:`.graph.build_batch` are computed); default CPU.
     """
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, device: torch.device | str | None = None):
         self.scenario = scenario
+        self.device = torch.device("cpu" if device is None else device)
         #: tables derived from the statics by other modules, built once (e.g. neighbour edges)
         self.derived: dict[tuple[object, ...], Any] = {}
+        with torch.device("cpu"):  # built on the CPU whatever the default device, then moved
+            self._build(scenario)
+        if self.device.type != "cpu":
+            for name, v in list(vars(self).items()):
+                if isinstance(v, torch.Tensor):
+                    setattr(self, name, v.to(self.device))
+
+    def _build(self, scenario: Scenario) -> None:
         t = scenario.cells()
         f64 = torch.float64
         self.cell_xy_m = torch.tensor(np.stack([t.x_m, t.y_m], -1), dtype=f64)  # [C, 2]
@@ -314,7 +344,7 @@ def mean_gain_db(
     f = torch.float64
     prop = st.scenario.propagation
     b, n_pts = ue_xy_m.shape[0], ue_xy_m.shape[1]
-    h_ue = torch.full((b, n_pts), prop.ue_height_m, dtype=f)  # [B, P]
+    h_ue = torch.full((b, n_pts), prop.ue_height_m, dtype=f, device=ue_xy_m.device)  # [B, P]
     site_geo = geometry.link_geometry(
         ue_xy_m.to(f),
         h_ue,
@@ -332,7 +362,7 @@ def mean_gain_db(
         geo, prop.model, st.carrier_ghz.to(f), st.cell_h_m.to(f), h_ue, tilt_deg.to(f),
         st.n_vertical, p_los,
     )  # fmt: skip
-    o2i_db = torch.as_tensor(st.o2i_mean_db, dtype=f)  # [C]
+    o2i_db = torch.as_tensor(st.o2i_mean_db, dtype=f, device=ue_xy_m.device)  # [C]
     gain = gain - ue_indoor[:, None, :].to(f) * o2i_db[None, :, None]
     return geo, p_los, gain
 

@@ -224,11 +224,15 @@ def neighbour_edges(st: ScenarioStatics, k: int) -> tuple[torch.Tensor, torch.Te
     d_rank = d + same_site.double() * 1e-3 - same_site.double() * d  # co-site sectors first
     d_rank.fill_diagonal_(torch.inf)
     kn = min(k, n_cells - 1)
+    dev = st.device
     if kn <= 0:
-        return torch.zeros(2, 0, dtype=torch.long), torch.zeros(0, len(NEIGHBOUR_FEATURES))
+        return (
+            torch.zeros(2, 0, dtype=torch.long, device=dev),
+            torch.zeros(0, len(NEIGHBOUR_FEATURES), device=dev),
+        )
     nb = d_rank.topk(kn, dim=1, largest=False).indices  # [C, kn]
     src = nb.reshape(-1)
-    dst = torch.arange(n_cells).repeat_interleave(kn)
+    dst = torch.arange(n_cells, device=dev).repeat_interleave(kn)
     pairs = torch.unique(torch.cat([torch.stack([src, dst]), torch.stack([dst, src])], 1), dim=1)
     az = st.azimuth_deg
     attr = torch.stack(
@@ -260,15 +264,18 @@ def build_batch(
     ``batch`` vectors and ``data.num_scenes = B`` (ready for the model); without, ``B`` must
     be 1 and the graph is a plain single-scene graph (for PyG data loaders). ``links`` computes
     the Φ tables (:func:`.features.phi_links`, or its compiled wrapper, :mod:`.compiled`).
+    The graph is built on ``st.device`` (``scenes`` are moved there).
     """
     cfg = cfg or GraphConfig()
     if not batched and scenes.size != 1:
         raise ValueError(f"batched=False needs exactly one scene, got {scenes.size}")
+    dev = st.device
+    scenes = scenes.to(dev)
     phi = links(st, scenes)
     n_b, n_cells, n_ues = scenes.size, st.site.numel(), scenes.n_ues
     awake = phi.awake  # [B, C]
-    b_u = torch.arange(n_b).repeat_interleave(n_ues)  # [B·U]
-    u_u = torch.arange(n_ues).repeat(n_b)  # [B·U]
+    b_u = torch.arange(n_b, device=dev).repeat_interleave(n_ues)  # [B·U]
+    u_u = torch.arange(n_ues, device=dev).repeat(n_b)  # [B·U]
     serving = phi.serving.reshape(-1)  # [B·U]
 
     # cell → ue "interferes": strongest other co-channel awake cells
@@ -278,22 +285,26 @@ def build_batch(
     if k > 0:
         top = masked.topk(k, dim=1)  # [B, k, U]
         valid = torch.isfinite(top.values)
-        i_b = torch.arange(n_b)[:, None, None].expand(-1, k, n_ues)[valid]
+        i_b = torch.arange(n_b, device=dev)[:, None, None].expand(-1, k, n_ues)[valid]
         i_c = top.indices[valid]
-        i_u = torch.arange(n_ues)[None, None, :].expand(n_b, k, -1)[valid]
+        i_u = torch.arange(n_ues, device=dev)[None, None, :].expand(n_b, k, -1)[valid]
     else:
-        i_b = i_c = i_u = torch.zeros(0, dtype=torch.long)
+        i_b = i_c = i_u = torch.zeros(0, dtype=torch.long, device=dev)
 
     # node features
     hour = 2 * torch.pi * scenes.hour / 24  # [B]
     lf = scenes.load_factor  # [B]
-    served = torch.zeros(n_b, n_cells).scatter_add_(1, phi.serving, torch.ones(n_b, n_ues))
+
+    def zeros(dtype: torch.dtype = torch.float32) -> torch.Tensor:  # [B, C]
+        return torch.zeros(n_b, n_cells, dtype=dtype, device=dev)
+
+    served = zeros().scatter_add_(1, phi.serving, torch.ones(n_b, n_ues, device=dev))
     moved = (phi.prev_serving != phi.serving).float()  # [B, U] handed over by the config change
-    lost = torch.zeros(n_b, n_cells).scatter_add_(1, phi.prev_serving, moved)  # [B, C]
-    gained = torch.zeros(n_b, n_cells).scatter_add_(1, phi.serving, moved)  # [B, C]
+    lost = zeros().scatter_add_(1, phi.prev_serving, moved)  # [B, C]
+    gained = zeros().scatter_add_(1, phi.serving, moved)  # [B, C]
     walks = path_crossings(st, scenes, phi, cfg.path_step_m, cfg.path_max_segments)
     known = walks.known.double()  # [B]
-    sinr_sum = torch.zeros(n_b, n_cells).scatter_add_(1, phi.serving, phi.sinr_db)
+    sinr_sum = zeros().scatter_add_(1, phi.serving, phi.sinr_db)
     # Traffic law (physics-informed, TR 36.814 A.2.1.3.3 FTP model 3): offered load of a cell
     # against its Φ capacity; a full-buffer cell is busy iff one of its UEs is active.
     traffic = st.scenario.ues.traffic
@@ -302,7 +313,7 @@ def build_batch(
     se = spectral_efficiency(phi.sinr_db.double())  # [B, U] bit/s/Hz
     ue_rate_mbps = se * cell_bw_hz[phi.serving] / 1e6  # [B, U] alone on its Φ cell
     share = fair_share(served.gather(1, phi.serving), lf[:, None])  # [B, U]
-    se_sum = torch.zeros(n_b, n_cells, dtype=torch.float64).scatter_add_(1, phi.serving, se)
+    se_sum = zeros(torch.float64).scatter_add_(1, phi.serving, se)
     cap_mbps = se_sum / served.double().clamp_min(1) * cell_bw_hz / 1e6  # [B, C]
     offered_mbps = 0.0 if full_buffer else traffic.arrival_rate_per_s * traffic.file_size_mbit
     if full_buffer:
@@ -340,7 +351,7 @@ def build_batch(
                 (sinr_sum / served.clamp_min(1)).double() / 10,
                 1 - (1 - per_scene(lf)) ** served.double(),
                 per_scene(lf) * served.double() / 10,
-                torch.full((n_b, n_cells), float(full_buffer), dtype=torch.float64),
+                torch.full((n_b, n_cells), float(full_buffer), dtype=torch.float64, device=dev),
                 offered_util,
                 delta[..., 0] / 10,
                 delta[..., 1] / 15,
@@ -361,7 +372,7 @@ def build_batch(
         best2 = phi.rsrp_dbm.masked_fill(~awake[..., None], -torch.inf).topk(2, 1).values
         margin = (best2[:, 0] - best2[:, 1]).clamp(max=30).nan_to_num(30.0)  # [B, U]
     else:
-        margin = torch.zeros(n_b, n_ues)
+        margin = torch.zeros(n_b, n_ues, device=dev)
     s_az = torch.deg2rad(phi.azimuth_offset_deg[b_u, serving, u_u])
     walk_dcorr, shadow_diff = handover_physics(st, scenes, phi.p_los[b_u, serving, u_u])
     ue_x = torch.stack(
@@ -376,7 +387,7 @@ def build_batch(
             torch.sin(s_az),
             (phi.zenith_deg[b_u, serving, u_u] - 90) / 10,
             lf[b_u].float(),
-            torch.full((n_b * n_ues,), float(full_buffer)),
+            torch.full((n_b * n_ues,), float(full_buffer), device=dev),
             (offered_mbps * lf[b_u]).float() / 10,
             torch.log1p(ue_rate_mbps.reshape(-1)).float() / 5,
             torch.log1p((ue_rate_mbps * share).reshape(-1)).float() / 5,
@@ -413,11 +424,11 @@ def build_batch(
     if key not in st.derived:
         st.derived[key] = neighbour_edges(st, cfg.k_neighbours)
     pairs, nb_attr = st.derived[key]
-    offs = (torch.arange(n_b) * n_cells).repeat_interleave(pairs.shape[1])
+    offs = (torch.arange(n_b, device=dev) * n_cells).repeat_interleave(pairs.shape[1])
     data["cell", "neighbours", "cell"].edge_index = pairs.repeat(1, n_b) + offs
     data["cell", "neighbours", "cell"].edge_attr = nb_attr.repeat(n_b, 1)
     if batched:
-        data["cell"].batch = torch.arange(n_b).repeat_interleave(n_cells)
+        data["cell"].batch = torch.arange(n_b, device=dev).repeat_interleave(n_cells)
         data["ue"].batch = b_u
         data.num_scenes = n_b
     return data

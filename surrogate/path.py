@@ -86,10 +86,15 @@ def path_crossings(
     **Output:** :class:`PathCrossings`.
     """
     n_b, n_ues, n_cells = scenes.size, scenes.n_ues, st.site.numel()
+    dev = scenes.device
     k_max = max(max_segments, 1)
     seq = phi.serving[..., None].expand(n_b, n_ues, k_max + 1).clone()  # [B, U, K+1]
     seq[..., 0] = phi.prev_serving
-    known = torch.zeros(n_b, dtype=torch.bool) if scenes.start_known is None else scenes.start_known
+    known = (
+        torch.zeros(n_b, dtype=torch.bool, device=dev)
+        if scenes.start_known is None
+        else scenes.start_known
+    )
     if max_segments > 0 and scenes.ue_start_xy_m is not None and bool(known.any()):
         start, end = scenes.ue_start_xy_m.double(), scenes.ue_xy_m.double()  # [B, U, 2]
         length = (end - start).norm(dim=-1)  # [B, U]
@@ -109,29 +114,33 @@ def path_crossings(
         n_seg = torch.ceil(length / step_m).clamp(1, max_segments).long()  # [B, U]
         n_int = ((n_seg - 1) * moved).reshape(-1)  # [B·U] interior points of each walk
         if bool(n_int.any()):
-            owner = torch.arange(n_b * n_ues).repeat_interleave(n_int)  # [N] its UE (b·U + u)
+            owner = torch.arange(n_b * n_ues, device=dev).repeat_interleave(
+                n_int
+            )  # [N] its UE (b·U + u)
             first = torch.cumsum(n_int, 0) - n_int  # [B·U]
-            k = torch.arange(owner.numel()) - first[owner] + 1  # [N] 1 … n_seg − 1
+            k = torch.arange(owner.numel(), device=dev) - first[owner] + 1  # [N] 1 … n_seg − 1
             t = (k.double() / n_seg.reshape(-1)[owner].double())[:, None]  # [N, 1]
             s_flat, e_flat = start.reshape(-1, 2), end.reshape(-1, 2)
             pts = s_flat[owner] + t * (e_flat[owner] - s_flat[owner])  # [N, 2]
             # pack each scene's points into [B, M] (padding: the scene's first UE's end)
             scene = owner // n_ues  # [N] (points come sorted by scene)
             counts = n_int.reshape(n_b, n_ues).sum(1)  # [B]
-            pos = torch.arange(owner.numel()) - (torch.cumsum(counts, 0) - counts)[scene]
+            pos = (
+                torch.arange(owner.numel(), device=dev) - (torch.cumsum(counts, 0) - counts)[scene]
+            )
             m = int(counts.max())
             xy = end[:, :1, :].expand(n_b, m, 2).clone()  # [B, M, 2]
             xy[scene, pos] = pts
-            ind = torch.zeros(n_b, m, dtype=torch.bool)
+            ind = torch.zeros(n_b, m, dtype=torch.bool, device=dev)
             ind[scene, pos] = scenes.ue_indoor.reshape(-1)[owner]
             s_pts = serving_at(st, xy, ind, tx, tilt, cio, awake)  # [B, M]
             seq.view(n_b * n_ues, k_max + 1)[owner, k] = s_pts[scene, pos]
     left, entered = seq[..., :-1], seq[..., 1:]  # [B, U, K]
     change = (left != entered).double()  # [B, U, K]
-    cross_out = torch.zeros(n_b, n_cells, dtype=torch.float64).scatter_add_(
+    cross_out = torch.zeros(n_b, n_cells, dtype=torch.float64, device=dev).scatter_add_(
         1, left.reshape(n_b, -1), change.reshape(n_b, -1)
     )
-    cross_in = torch.zeros(n_b, n_cells, dtype=torch.float64).scatter_add_(
+    cross_in = torch.zeros(n_b, n_cells, dtype=torch.float64, device=dev).scatter_add_(
         1, entered.reshape(n_b, -1), change.reshape(n_b, -1)
     )
     return PathCrossings(cross_out, cross_in, change.sum(-1), known)

@@ -136,7 +136,7 @@ def normal_scores(q: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     The inverse of :func:`.quantiles.quantile_at` (same linear tails), clipped to the levels
     1e-3 … 1 − 1e-3. **Input:** ``q [n, L]`` quantiles at LEVELS, ``y [n]``. **Output:** ``[n]``.
     """
-    tau = torch.tensor((0.0, *LEVELS, 1.0), dtype=q.dtype)  # [L + 2]
+    tau = torch.tensor((0.0, *LEVELS, 1.0), dtype=q.dtype, device=q.device)  # [L + 2]
     lo = q[:, :1] - (q[:, 1:2] - q[:, :1])
     hi = q[:, -1:] + (q[:, -1:] - q[:, -2:-1])
     knots = torch.cat([lo, q, hi], -1).contiguous()  # [n, L + 2] increasing

@@ -109,7 +109,10 @@ def sample_tti(
     """
     s, n = sinr_db.shape
     if eps is None:
-        eps = torch.randn((n_ttis, s, n), generator=generator, dtype=sinr_db.dtype)  # [T, S, n]
+        # drawn on the CPU (where the generators are), then moved to the draws' device
+        eps = torch.randn(
+            (n_ttis, s, n), generator=generator, dtype=sinr_db.dtype, device="cpu"
+        ).to(sinr_db.device)  # [T, S, n]
     rho = torch.exp(-torch.exp(log_delta))[None, None, :].expand(n_ttis, s, n)
     a = rho.clone()
     a[0] = 0.0

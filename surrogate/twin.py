@@ -33,9 +33,11 @@ from .features import ScenarioStatics, SceneBatch, SceneInputs
 from .graph import GraphConfig, build_batch, build_graph
 from .model import TwinModel
 from .quantiles import quantile_at
-from .quantiles import sample as sample_quantiles
 from .slow import SlowState, advance, motion_features
 from .ssm import sample_tti
+
+#: where the random numbers are drawn: the callers' generators are CPU generators
+_HOST = torch.device("cpu")
 
 if TYPE_CHECKING:  # the diffusion package imports this module: no import cycle at run time
     from .diffusion.head import DiffusionHead
@@ -64,6 +66,17 @@ class TwinSample:
     # [n_samples, n_ues, 3] what the next super-step conditions on: the slow state s_k (.slow),
     # or a next-state diffusion head's UE draw (.diffusion.next_state)
     ue_slow_score: torch.Tensor | None = None
+
+    def to(self, device: torch.device | str) -> TwinSample:
+        """The same sample with every tensor on ``device`` (itself if already there)."""
+        device = torch.device(device)
+        if self.ue_scene.device == device:
+            return self
+        moved: dict[str, Any] = {
+            f.name: None if (v := getattr(self, f.name)) is None else v.to(device)
+            for f in dataclasses.fields(self)
+        }
+        return TwinSample(**moved)
 
     @staticmethod
     def cat(parts: Sequence[TwinSample]) -> TwinSample:
@@ -115,6 +128,14 @@ class Twin:
         compile: ``torch.compile`` the Φ tables and the backbone (:mod:`.compiled`: faster
             batched steps after a one-off compilation; needs a C++ compiler; draws differ
             from an eager twin's in the last bits).
+        device: Where the network, Φ and the graphs run (``"cpu"``, ``"cuda"``,
+            ``"cuda:1"``, ...; default CPU). The random numbers are drawn on the CPU from the
+            caller's generators whatever the device, so a seed gives the same latent and
+            uniforms everywhere and the draws differ between devices only by the network's
+            float rounding. :class:`TwinSample` tensors are on ``device``.
+
+    Raises:
+        ValueError: A device torch does not know, or one this machine does not have.
     """
 
     def __init__(
@@ -125,9 +146,11 @@ class Twin:
         head: DiffusionHead | None = None,
         sampler: SamplerConfig | None = None,
         compile: bool = False,
+        device: torch.device | str | None = None,
     ):
         tune_allocator()  # batched steps free and reallocate large tensors: rantwin.allocator
-        self.model = model.eval()
+        self.device = resolve_device(device)
+        self.model = model.to(self.device).eval()
         self.graph_cfg = graph_cfg
         self.meta = meta
         self._warned: set[str] = set()
@@ -136,6 +159,8 @@ class Twin:
             from .diffusion.sampler import DEFAULT_SAMPLER
 
             sampler = DEFAULT_SAMPLER
+        if head is not None:
+            head.to(self.device)
         self.sampler = sampler
         self._statics: dict[int, tuple[object, ScenarioStatics]] = {}
         self.paths = twin_paths(self.model, compile)  # Φ and backbone, eager or compiled
@@ -147,6 +172,7 @@ class Twin:
         head: str | os.PathLike[str] | None = None,
         sampler: SamplerConfig | None = None,
         compile: bool = False,
+        device: torch.device | str | None = None,
     ) -> Twin:
         """Load from a checkpoint directory (safetensors + JSON; never unpickles).
 
@@ -156,6 +182,7 @@ class Twin:
                 diffusion``); refused if it was trained on another twin.
             sampler: The head's sampler (default: its few-step default).
             compile: ``torch.compile`` the hot paths (see the class).
+            device: Where it runs (see the class).
         """
         model, graph_cfg, meta = load_checkpoint(path)
         dh = None
@@ -163,7 +190,7 @@ class Twin:
             from .diffusion.checkpoint import load_diffusion
 
             dh, _ = load_diffusion(head, model)
-        return cls(model, graph_cfg, meta, head=dh, sampler=sampler, compile=compile)
+        return cls(model, graph_cfg, meta, head=dh, sampler=sampler, compile=compile, device=device)
 
     @property
     def carries_state(self) -> bool:
@@ -177,21 +204,31 @@ class Twin:
 
     def with_head(self, head: DiffusionHead | None, sampler: SamplerConfig | None = None) -> Twin:
         """The same twin (shared network and paths) drawing its continuous KPIs from ``head``."""
-        twin = Twin(self.model, self.graph_cfg, self.meta, head=head, sampler=sampler)
+        twin = Twin(
+            self.model, self.graph_cfg, self.meta, head=head, sampler=sampler, device=self.device
+        )
         twin.paths = self.paths  # compiled once, shared
         return twin
 
     def graph(self, inp: SceneInputs) -> HeteroData:
-        """Build the graph of one scene, warning once per feature when outside training range."""
+        """Build the graph of one scene, warning once per feature when outside training range.
+
+        Built on the CPU (a plain single-scene graph, as data loaders batch them);
+        :meth:`sample` moves it to the twin's device.
+        """
         g = build_graph(inp, self.graph_cfg)
         self._check_range(g)
         return g
 
     def graphs(self, scenes: SceneBatch) -> HeteroData:
-        """Build one batched graph of ``B`` scenes of a scenario (the fast path of the envs)."""
+        """Build one batched graph of ``B`` scenes of a scenario (the fast path of the envs).
+
+        Built on the twin's device (``scenes`` may be anywhere).
+        """
         key = id(scenes.scenario)
         if key not in self._statics:
-            self._statics = {key: (scenes.scenario, ScenarioStatics(scenes.scenario))}
+            st = ScenarioStatics(scenes.scenario, self.device)
+            self._statics = {key: (scenes.scenario, st)}
         g = build_batch(self._statics[key][1], scenes, self.graph_cfg, links=self.paths.phi)
         self._check_range(g)
         return g
@@ -204,8 +241,8 @@ class Twin:
 
         for nt, names in (("cell", CELL_FEATURES), ("ue", UE_FEATURES)):
             x = g[nt].x
-            lo = torch.tensor(ranges[nt]["min"])
-            hi = torch.tensor(ranges[nt]["max"])
+            lo = torch.tensor(ranges[nt]["min"], device=x.device)
+            hi = torch.tensor(ranges[nt]["max"], device=x.device)
             span = (hi - lo).clamp_min(1e-6)
             out = ((x < lo - 0.05 * span) | (x > hi + 0.05 * span)).any(0)
             for j in torch.nonzero(out).flatten().tolist():
@@ -247,15 +284,23 @@ class Twin:
                 diffusion head, its score is the head's previous UE draw instead
                 (:mod:`.diffusion.next_state`). ``None`` at an episode's first step, or to
                 draw every step afresh. It consumes no random numbers.
+
+        The generators are CPU generators whatever the twin's device: every random number
+        is drawn on the CPU and then moved (see the class).
         """
         if n_samples < 1:
             raise ValueError(f"n_samples must be >= 1, got {n_samples}")
-        if isinstance(graphs, list):
-            batch = Batch.from_data_list(graphs)
-        elif getattr(graphs, "num_scenes", None) is not None:
+        batch: Any  # a HeteroData batch (build_batch's, or PyG's collation)
+        if getattr(graphs, "num_scenes", None) is not None:
             batch = graphs  # already batched by build_batch
-        else:
-            batch = Batch.from_data_list([graphs])
+        else:  # single-scene graphs of graph() / data loaders: CPU graphs, collated there
+            with torch.device(_HOST):
+                batch = Batch.from_data_list(graphs if isinstance(graphs, list) else [graphs])
+        dev = self.device
+        if batch["ue"].x.device != dev:
+            batch = batch.to(dev)
+        if slow is not None and slow.score.device != dev:
+            slow = SlowState(slow.score.to(dev), slow.moved_m.to(dev), slow.d_corr_m.to(dev))
         m = self.model
         x = self.paths.embed(batch)
         ue_b = m._batch(batch, "ue")
@@ -274,16 +319,22 @@ class Twin:
             mu, log_s = m.prior_params(batch, x)  # [B, Z]
             if gens is None:
                 eps = torch.stack(
-                    [torch.randn(mu.shape, generator=one, dtype=mu.dtype) for _ in range(n_samples)]
+                    [
+                        torch.randn(mu.shape, generator=one, dtype=mu.dtype, device=_HOST)
+                        for _ in range(n_samples)
+                    ]
                 )  # [S, B, Z]
             else:
                 eps = torch.stack(
                     [
-                        torch.randn((n_samples, mu.shape[1]), generator=g, dtype=mu.dtype)
+                        torch.randn(
+                            (n_samples, mu.shape[1]), generator=g, dtype=mu.dtype, device=_HOST
+                        )
                         for g in gens
                     ],
                     1,
                 )  # [S, B, Z]
+            eps = eps.to(dev)
         for i in range(n_samples):
             z = mu + eps[i] * log_s.exp() if m.cfg.latent_dim else None
             outs.append(m.heads(batch, x, z))
@@ -298,13 +349,20 @@ class Twin:
             logits = [o.cell_full_logit for o in outs if o.cell_full_logit is not None]
             p_full = torch.sigmoid(torch.stack(logits))
         if gens is None:
-            u_ue = torch.rand((1, *ue_q.shape[:-1]), generator=one, dtype=ue_q.dtype)[0]
-            u_ue = u_ue.clamp(1e-6, 1 - 1e-6)  # [S, n_ues, 3] as quantiles.sample draws them
-            c_draw = sample_quantiles(cell_q, 1, one)[0]  # [S, n_cells, 2]
-            active = torch.rand(p_active.shape, generator=one) < p_active
-            ue_ho = torch.poisson(ue_rate, generator=one)
-            cell_ho = torch.poisson(cell_rate, generator=one)
-            full = None if p_full is None else torch.rand(p_full.shape, generator=one) < p_full
+            u_ue = torch.rand((1, *ue_q.shape[:-1]), generator=one, dtype=ue_q.dtype, device=_HOST)[
+                0
+            ]
+            u_ue = u_ue.clamp(1e-6, 1 - 1e-6).to(dev)  # [S, n_ues, 3] as quantiles.sample
+            u_cell = torch.rand(
+                (1, *cell_q.shape[:-1]), generator=one, dtype=cell_q.dtype, device=_HOST
+            )[0]
+            c_draw = quantile_at(cell_q, u_cell.clamp(1e-6, 1 - 1e-6).to(dev))  # [S, n_cells, 2]
+            active = torch.rand(p_active.shape, generator=one, device=_HOST).to(dev) < p_active
+            ue_ho = torch.poisson(ue_rate.cpu(), generator=one).to(dev)
+            cell_ho = torch.poisson(cell_rate.cpu(), generator=one).to(dev)
+            full = None
+            if p_full is not None:
+                full = torch.rand(p_full.shape, generator=one, device=_HOST).to(dev) < p_full
         else:
             u_ue, c_draw, active, ue_ho, cell_ho, full = _per_scene_draws(
                 gens, ue_n, cell_n, ue_q, cell_q, p_active, ue_rate, cell_rate, p_full
@@ -340,7 +398,7 @@ class Twin:
         # this draw: the simulator's PRB utilisation and cell throughput are 0 exactly when
         # no served UE is active, and the cell heads are trained given an active UE (data.py)
         ue_cell = _cell_offsets(cell_b)[ue_b] + ue.phi_serving  # [n_ues] global cell index
-        n_active = torch.zeros(active.shape[0], cell_b.numel()).index_add_(
+        n_active = torch.zeros(active.shape[0], cell_b.numel(), device=dev).index_add_(
             1, ue_cell, active.float()
         )  # [S, n_cells]
         loaded = cell.awake & (n_active > 0)  # [S, n_cells]
@@ -361,11 +419,11 @@ class Twin:
             if gens is not None:
                 tti_eps = torch.cat(
                     [
-                        torch.randn((n_ttis, n_samples, nu), generator=g)
+                        torch.randn((n_ttis, n_samples, nu), generator=g, device=_HOST)
                         for g, nu in zip(gens, ue_n, strict=True)
                     ],
                     -1,
-                )  # [T, S, n_ues]
+                ).to(dev)  # [T, S, n_ues]
             tti_sinr, tti_thr = sample_tti(
                 sinr, thr, o.tti_log_sigma, o.tti_log_delta, n_ttis, one, tti_eps
             )
@@ -387,6 +445,33 @@ class Twin:
             ue_tti_throughput_mbps=tti_thr,
             ue_slow_score=slow_score,
         )
+
+
+def resolve_device(device: torch.device | str | None) -> torch.device:
+    """``device`` as a ``torch.device`` (``None``: CPU), checked against this machine.
+
+    Raises:
+        ValueError: A name torch does not parse, or a CUDA / MPS device this machine lacks.
+    """
+    if device is None:
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device ('cpu', 'cuda', 'cuda:1', …): {exc}"
+        ) from None
+    if dev.type == "cuda":
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if n == 0:
+            raise ValueError(f"device={device!r}: this machine has no CUDA device (use 'cpu')")
+        if dev.index is not None and dev.index >= n:
+            raise ValueError(f"device={device!r}: this machine has {n} CUDA device(s), 0 … {n - 1}")
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r}: MPS is not available on this machine (use 'cpu')")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device={device!r}: the twin runs on 'cpu', 'cuda' or 'mps'")
+    return dev
 
 
 def _cell_offsets(cell_b: torch.Tensor) -> torch.Tensor:
@@ -417,27 +502,32 @@ def _per_scene_draws(
 
     **Output:** ``u_ue [S, n_ues, 3]`` (the UE levels, for the slow recurrence),
     ``c_draw [S, n_cells, 2]``, ``active [S, n_ues]`` bool, ``ue_ho [S, n_ues]``,
-    ``cell_ho [S, n_cells]``, ``full [S, n_cells]`` bool (``None`` without ``p_full``).
+    ``cell_ho [S, n_cells]``, ``full [S, n_cells]`` bool (``None`` without ``p_full``), on
+    the device of ``ue_q`` (the numbers are drawn on the CPU, where the generators are).
     """
     n_s = ue_q.shape[0]
+    dev = ue_q.device
+    ue_rate, cell_rate = ue_rate.cpu(), cell_rate.cpu()
     u_ue, u_cell, u_act, ue_ho, cell_ho, u_full = [], [], [], [], [], []
     u0 = c0 = 0
     for g, nu, nc in zip(gens, ue_n, cell_n, strict=True):
         dt = ue_q.dtype
-        u_ue.append(torch.rand((n_s, nu, ue_q.shape[2]), generator=g, dtype=dt))
-        u_cell.append(torch.rand((n_s, nc, cell_q.shape[2]), generator=g, dtype=dt))
-        u_act.append(torch.rand((n_s, nu), generator=g))
+        u_ue.append(torch.rand((n_s, nu, ue_q.shape[2]), generator=g, dtype=dt, device=_HOST))
+        u_cell.append(torch.rand((n_s, nc, cell_q.shape[2]), generator=g, dtype=dt, device=_HOST))
+        u_act.append(torch.rand((n_s, nu), generator=g, device=_HOST))
         ue_ho.append(torch.poisson(ue_rate[:, u0 : u0 + nu], generator=g))
         cell_ho.append(torch.poisson(cell_rate[:, c0 : c0 + nc], generator=g))
         if p_full is not None:
-            u_full.append(torch.rand((n_s, nc), generator=g))
+            u_full.append(torch.rand((n_s, nc), generator=g, device=_HOST))
         u0, c0 = u0 + nu, c0 + nc
     lo, hi = 1e-6, 1 - 1e-6  # as quantiles.sample
-    u_levels = torch.cat(u_ue, 1).clamp(lo, hi)  # [S, n_ues, 3]
-    c_draw = quantile_at(cell_q, torch.cat(u_cell, 1).clamp(lo, hi))  # [S, n_cells, 2]
-    active = torch.cat(u_act, 1) < p_active  # [S, n_ues]
-    full = None if p_full is None else torch.cat(u_full, 1) < p_full  # [S, n_cells]
-    return u_levels, c_draw, active, torch.cat(ue_ho, 1), torch.cat(cell_ho, 1), full
+    u_levels = torch.cat(u_ue, 1).clamp(lo, hi).to(dev)  # [S, n_ues, 3]
+    c_draw = quantile_at(cell_q, torch.cat(u_cell, 1).clamp(lo, hi).to(dev))  # [S, n_cells, 2]
+    active = torch.cat(u_act, 1).to(dev) < p_active  # [S, n_ues]
+    full = None if p_full is None else torch.cat(u_full, 1).to(dev) < p_full  # [S, n_cells]
+    return (
+        u_levels, c_draw, active, torch.cat(ue_ho, 1).to(dev), torch.cat(cell_ho, 1).to(dev), full
+    )  # fmt: skip
 
 
 def time_sampling(twin: Twin, graphs: list[HeteroData], n_samples: int, repeats: int = 3) -> float:

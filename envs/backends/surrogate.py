@@ -55,7 +55,7 @@ from rantwin.scenarios.mobility import PopulationSampler, ServiceArea
 from rantwin.simulator.rng import spawn_generators
 from rantwin.surrogate.features import DELTA_KNOBS, SceneBatch
 from rantwin.surrogate.slow import SlowState
-from rantwin.surrogate.twin import Twin, TwinSample
+from rantwin.surrogate.twin import Twin, TwinSample, resolve_device
 
 from ..types import KpiSample, config_tensors
 from .simulator import member_seed
@@ -221,10 +221,13 @@ class SurrogateBackend:
             compilation of about a minute per batch size; needs a C++ compiler; a compiled
             and an eager backend give draws that differ in the last bits (each is
             deterministic on its own).
+        device: Where the twin runs (``"cpu"`` default, ``"cuda"``, ...,
+            :class:`~rantwin.surrogate.twin.Twin`): Φ, the graphs and the network; the UE
+            walk, the random streams and the returned KPIs stay on the CPU.
 
     Raises:
-        ValueError: ``members < 1``, no bundled twin and no ``checkpoint``, or a checkpoint
-            that does not exist or cannot be read.
+        ValueError: ``members < 1``, no bundled twin and no ``checkpoint``, a checkpoint
+            that does not exist or cannot be read, or a device this machine lacks.
     """
 
     def __init__(
@@ -236,7 +239,9 @@ class SurrogateBackend:
         diffusion_head: str | os.PathLike[str] | None = None,
         max_ues_per_call: int | None = MAX_UES_PER_CALL,
         compile: bool = False,
+        device: torch.device | str | None = None,
     ):
+        dev = resolve_device(device)  # a ValueError naming the device before any loading
         if isinstance(members, bool) or not isinstance(members, int) or members < 1:
             raise ValueError(f"members must be an integer >= 1, got {members!r}")
         if max_ues_per_call is not None and (
@@ -264,7 +269,7 @@ class SurrogateBackend:
                     "train-surrogate`), or pass checkpoint=None for the bundled twin"
                 )
         try:
-            self.twin = Twin.load(path, head=diffusion_head, compile=bool(compile))
+            self.twin = Twin.load(path, head=diffusion_head, compile=bool(compile), device=dev)
         except (FileNotFoundError, ValueError) as exc:
             raise ValueError(f"checkpoint={str(path)!r}: cannot load the twin: {exc}") from exc
         self.checkpoint = path
@@ -496,7 +501,9 @@ class SurrogateBackend:
                 part_slow = SlowState(slow.score[:, u], slow.moved_m[u], slow.d_corr_m[u])
             graph = self.twin.graphs(scenes.select(b0, b1))
             parts.append(
-                self.twin.sample(graph, m_size, gens[b0:b1], n_ttis=n_ttis, slow=part_slow)
+                self.twin.sample(graph, m_size, gens[b0:b1], n_ttis=n_ttis, slow=part_slow).to(
+                    "cpu"
+                )
             )
         return TwinSample.cat(parts)
 

@@ -139,7 +139,8 @@ class DiffusionHead(nn.Module):
         if not self.cfg.next_state:
             return None
         if slow is None:  # what previous_columns gives for an absent step: all zeros
-            return torch.zeros((n_samples, n_ues, PREV_DIMS))
+            dev = next(self.denoiser.parameters()).device
+            return torch.zeros((n_samples, n_ues, PREV_DIMS), device=dev)
         if tuple(slow.score.shape) != (n_samples, n_ues, 3):
             raise ValueError(
                 f"slow.score must be [S={n_samples}, n_ues={n_ues}, 3] (the previous draw), "
@@ -205,9 +206,12 @@ class DiffusionHead(nn.Module):
         cond = conditioning(model, batch, embeddings)
         ue_n, cell_n = cond.scene_counts()
         prev = self.previous(slow, n_samples, cond.n_ues)  # [S, n_ues, 6] or None
+        dev = cond.ue_base.device
         fn = self.model_fn(cond, n_samples, sampler.guidance, active, prev)
         shapes = [(n_samples, cond.n_ues, 3), (n_samples, cond.n_cells, 2)]
-        x_ue, x_cell = sample(fn, shapes, self.schedule, sampler, generator, [ue_n, cell_n])
+        x_ue, x_cell = sample(
+            fn, shapes, self.schedule, sampler, generator, [ue_n, cell_n], device=dev
+        )
         return self.from_state(x_ue, x_cell, cond)
 
     def model_fn(
@@ -236,8 +240,9 @@ class DiffusionHead(nn.Module):
         if mode == "cfg":
             c_ue, c_cell = c_ue.repeat(2, 1), c_cell.repeat(2, 1)
         half_u, half_c = n_s * cond.n_ues, n_s * cond.n_cells
-        drop_u = torch.zeros(n_copy * cond.n_ues, dtype=torch.bool)
-        drop_c = torch.zeros(n_copy * cond.n_cells, dtype=torch.bool)
+        dev = c_cell.device
+        drop_u = torch.zeros(n_copy * cond.n_ues, dtype=torch.bool, device=dev)
+        drop_c = torch.zeros(n_copy * cond.n_cells, dtype=torch.bool, device=dev)
         if mode == "uncond":
             drop_u[:], drop_c[:] = True, True
         elif mode == "cfg":
@@ -249,6 +254,7 @@ class DiffusionHead(nn.Module):
             xu, xc = x_ue.reshape(-1, 3), x_cell.reshape(-1, 2)  # [S * n, d]
             if mode == "cfg":
                 xu, xc = xu.repeat(2, 1), xc.repeat(2, 1)  # [2S * n, d]
+            logsnr = logsnr.to(dev)  # the solver's grid lives on the CPU
             lu = logsnr.expand(xu.shape[0])  # [n_copies * n_ues]
             lc = logsnr.expand(xc.shape[0])
             vu, vc = self.denoiser(xu, xc, lu, lc, c_ue, c_cell, ei, ea, drop_u, drop_c)

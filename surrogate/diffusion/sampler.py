@@ -118,8 +118,10 @@ class NoiseSource:
     def draw(self, like: State) -> State:
         """``ε ~ N(0, I)`` shaped like ``like`` (each ``[S, n, d]``)."""
         if self.gens is None:
+            # drawn on the CPU, where the generators are, then moved (the same numbers on
+            # every device)
             return tuple(
-                torch.randn(x.shape, generator=self.one, dtype=x.dtype, device=x.device)
+                torch.randn(x.shape, generator=self.one, dtype=x.dtype, device="cpu").to(x.device)
                 for x in like
             )
         assert self.counts is not None
@@ -127,22 +129,24 @@ class NoiseSource:
         for b, g in enumerate(self.gens):  # scene-major: scene b's draws in a fixed order
             for k, x in enumerate(like):
                 shape = (x.shape[0], self.counts[k][b], x.shape[2])  # [S, n_b, d]
-                per_scene[k].append(torch.randn(shape, generator=g, dtype=x.dtype))
+                per_scene[k].append(torch.randn(shape, generator=g, dtype=x.dtype, device="cpu"))
         return tuple(torch.cat(p, 1).to(like[k].device) for k, p in enumerate(per_scene))
 
 
 def logsnr_grid(schedule: CosineSchedule, cfg: SamplerConfig) -> torch.Tensor:
     """Log-SNRs of the grid ``t_0 = 1 > … > t_N = 0``.
 
-    **Output:** ``[N + 1]`` float64, increasing.
+    **Output:** ``[N + 1]`` float64, increasing, on the CPU (the solver reads its entries as
+    Python numbers, whatever the model's device).
     """
     n = cfg.steps
+    f64, cpu = torch.float64, torch.device("cpu")
     if cfg.spacing == "time":
-        t = torch.linspace(1.0, 0.0, n + 1, dtype=torch.float64)
+        t = torch.linspace(1.0, 0.0, n + 1, dtype=f64, device=cpu)
         return schedule.logsnr(t)
-    lo = float(schedule.logsnr(torch.tensor(1.0, dtype=torch.float64)))
-    hi = float(schedule.logsnr(torch.tensor(0.0, dtype=torch.float64)))
-    return torch.linspace(lo, hi, n + 1, dtype=torch.float64)
+    lo = float(schedule.logsnr(torch.tensor(1.0, dtype=f64, device=cpu)))
+    hi = float(schedule.logsnr(torch.tensor(0.0, dtype=f64, device=cpu)))
+    return torch.linspace(lo, hi, n + 1, dtype=f64, device=cpu)
 
 
 def _x0(model: ModelFn, x: State, lam: torch.Tensor, clip: float | None) -> tuple[State, State]:
@@ -170,6 +174,7 @@ def sample(
     generator: GeneratorArg = None,
     counts: Sequence[Sequence[int]] | None = None,
     dtype: torch.dtype = torch.float32,
+    device: torch.device | str = "cpu",
 ) -> State:
     """Draw one state from the model by solving the reverse diffusion.
 
@@ -181,13 +186,14 @@ def sample(
         generator: One generator, one per scene (then ``counts`` is needed), or ``None``.
         counts: Nodes per scene of each node type (see :class:`NoiseSource`).
         dtype: Floating type of the state.
+        device: Where the state lives (the model's device; the noise is drawn on the CPU).
 
     Output:
         ``x_0``: tuple of ``[S, n_nodes, d]`` standardised samples.
     """
     noise = NoiseSource(generator, counts)
     lam = logsnr_grid(schedule, cfg)  # [N + 1] increasing from λ_min to λ_max
-    zeros = tuple(torch.zeros(s, dtype=dtype) for s in shapes)
+    zeros = tuple(torch.zeros(s, dtype=dtype, device=device) for s in shapes)
     # 1. x_{t_0} ~ N(0, I): at λ_min = −15, α ≈ 5.5e-4, the prior is N(0, I) to 1e-7
     x = noise.draw(zeros)
     n = cfg.steps

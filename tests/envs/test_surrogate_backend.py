@@ -300,3 +300,20 @@ def test_slow_state_is_carried_and_reset(tiny_sc, ckpt):
     _, k_mixed = be.step(mixed, cfgs)
     _, k_fresh = be.step(be.reset([9]), cfgs[:1])
     torch.testing.assert_close(k_mixed.ue_rsrp_dbm[1], k_fresh.ue_rsrp_dbm[0], atol=1e-4, rtol=0)
+
+
+def test_the_twin_runs_on_the_named_device_and_the_kpis_come_back_to_the_cpu(tiny_sc, ckpt):
+    from rantwin.scenarios import CellConfig
+
+    be = make_backend("surrogate", tiny_sc, members=2, checkpoint=ckpt, device="cpu")
+    assert be.twin.device == torch.device("cpu")
+    ref = make_backend("surrogate", tiny_sc, members=2, checkpoint=ckpt)
+    cfgs = [CellConfig.default(tiny_sc)] * 2
+    (_, a), (_, b) = (x.step(x.reset([1, 2]), cfgs) for x in (be, ref))
+    assert a.ue_sinr_db.device == torch.device("cpu")
+    assert torch.equal(a.ue_sinr_db, b.ue_sinr_db)  # device="cpu" is the default
+    # a device the machine lacks is refused by name, before the checkpoint is read
+    with pytest.raises(ValueError, match=r"device='cuda:99'"):
+        make_backend("surrogate", tiny_sc, checkpoint="/no/such/dir", device="cuda:99")
+    with pytest.raises(ValueError, match=r"device='tpu'"):
+        RanControlEnv(tiny_sc, "surrogate", backend_kwargs={"checkpoint": ckpt, "device": "tpu"})

@@ -96,3 +96,23 @@ def test_rollout_and_eval_policy_draw_with_a_head(tiny_head, tiny_twin, tmp_path
     assert main(quantile) == 0, capsys.readouterr().err
     reports = [json.loads((tmp_path / r / "report.json").read_text()) for r in ("r", "r2")]
     assert reports[0] != reports[1]  # the head's draws reached the evaluation
+
+
+def test_the_head_makes_every_tensor_where_its_inputs_are(tiny_head, tiny_twin, twin_graphs):
+    # as tests/surrogate/test_twin_device.py: with torch's default device set to meta, a
+    # tensor made without naming its device carries no data, so equal bits mean the head
+    # would sample on a GPU twin's device (and draw its noise on the CPU generators)
+    sampler = SamplerConfig(kind="ddpm", steps=2)  # stochastic: noise drawn every step
+    with_head = Twin(tiny_twin.model, tiny_twin.graph_cfg, {}, head=tiny_head, sampler=sampler)
+    graphs = twin_graphs[:2]
+    gens = [torch.Generator().manual_seed(s) for s in (1, 2)]
+    ref = (with_head.sample(graphs, 2, gens), with_head.sample(graphs, 2, torch.Generator()))
+    gens = [torch.Generator().manual_seed(s) for s in (1, 2)]
+    torch.set_default_device("meta")
+    try:
+        got = (with_head.sample(graphs, 2, gens), with_head.sample(graphs, 2, torch.Generator()))
+    finally:
+        torch.set_default_device(None)
+    for a, b in zip(ref, got, strict=True):
+        assert torch.equal(a.ue_sinr_db, b.ue_sinr_db)
+        assert torch.equal(a.cell_prb_util, b.cell_prb_util)
