@@ -121,7 +121,8 @@ def run_benchmark(
     Args:
         policies: Baseline names, trained-policy folders or :class:`Policy` objects.
         env_kwargs: Env arguments without ``backend`` (``scenario``, ``knobs``,
-            ``episode_steps``, ``backend_kwargs`` for the surrogate, ...).
+            ``episode_steps``, ...; ``backend_kwargs`` such as ``checkpoint`` or ``device``
+            reach the surrogate only: the simulator's envs are built without them).
         backends: ``"surrogate"`` and / or ``"simulator"``.
         members: Ensemble members per backend (default 32 on the twin, 1 on the simulator).
         episodes: Episodes (seeds ``seed … seed + episodes − 1``) on every backend.

@@ -43,6 +43,11 @@ class DemoConfig:
     Attributes:
         scenario: Scenario (default: the bundled default ``hex7-uma``).
         twin: Twin checkpoint (``None``: the bundled one).
+        twin_device: Device the twin runs on (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...) in
+            training and in the twin evaluation (the simulator runs on the CPU). The UE walk,
+            the random streams and the KPIs stay on the CPU, so a seed draws the same numbers
+            on any device; results differ by float rounding only. Recorded in ``demo.json``
+            and ``ppo/train_config.json`` only when not ``"cpu"``.
         knobs: Knobs the PPO agents control (the others stay at their default).
         reward: Reward weights over the scenario's. The demo's objective is night-time
             energy saving, ``energy = 0.5`` (the scenario's default is 0.2, under which the
@@ -59,6 +64,7 @@ class DemoConfig:
 
     scenario: str = "hex7-uma"
     twin: str | None = None
+    twin_device: str = "cpu"
     knobs: tuple[str, ...] = ("power_offset_db", "tilt_deg")
     reward: dict[str, float] = field(default_factory=lambda: {"energy": 0.5})
     train_steps: int = 20_000
@@ -75,6 +81,39 @@ class DemoConfig:
         check_counts(**{n: getattr(self, n) for n in names})
         if "static" not in self.baselines:
             raise ValueError("baselines must include 'static' (the reference)")
+        self.train_config()  # checks the training options (twin_device, reward, ...) now
+
+    def train_config(self) -> TrainConfig:
+        """The training run of step 1 (PPO cell agents on the twin)."""
+        return TrainConfig(
+            scenario=self.scenario,
+            twin=self.twin,
+            twin_device=self.twin_device,
+            knobs=self.knobs,
+            reward=dict(self.reward),
+            episode_steps=self.episode_steps,
+            n_envs=self.n_envs,
+            timesteps=self.train_steps,
+            seed=self.seed,
+            eval_every=max(self.train_steps // 4, 1),
+        )
+
+    def env_kwargs(self) -> dict[str, Any]:
+        """Env arguments of the evaluation (:func:`~.compare.run_benchmark`, no backend).
+
+        ``backend_kwargs`` (twin checkpoint, device) are for the twin only:
+        :func:`~.compare.run_benchmark` drops them for the simulator.
+        """
+        kw = self.train_config().env_kwargs()  # the training envs' arguments, less the
+        keep = ("scenario", "episode_steps", "reward", "backend_kwargs")  # backend and knobs
+        return {k: kw[k] for k in keep if k in kw}
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON-safe dict (``demo.json``'s ``config``; ``twin_device`` only when not cpu)."""
+        d = asdict(self)
+        if self.twin_device == "cpu":
+            del d["twin_device"]
+        return d
 
 
 @dataclass(frozen=True)
@@ -163,17 +202,7 @@ def run_demo(
     out_dir.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    train_cfg = TrainConfig(
-        scenario=config.scenario,
-        twin=config.twin,
-        knobs=config.knobs,
-        reward=dict(config.reward),
-        episode_steps=config.episode_steps,
-        n_envs=config.n_envs,
-        timesteps=config.train_steps,
-        seed=config.seed,
-        eval_every=max(config.train_steps // 4, 1),
-    )
+    train_cfg = config.train_config()
     agent_dir = out_dir / "ppo"
     if resume and _finished_training(agent_dir, train_cfg):
         curve = json.loads((agent_dir / "curve.json").read_text())
@@ -188,16 +217,9 @@ def run_demo(
     shutil.copyfile(agent_dir / "learning_curve.png", out_dir / "learning_curve.png")
 
     t1 = time.perf_counter()
-    env_kwargs: dict[str, Any] = {
-        "scenario": config.scenario,
-        "episode_steps": config.episode_steps,
-        "reward": dict(config.reward),
-    }
-    if config.twin is not None:
-        env_kwargs["backend_kwargs"] = {"checkpoint": config.twin}
     bench = run_benchmark(
         [str(agent_dir), *config.baselines],
-        env_kwargs,
+        config.env_kwargs(),
         backends=("surrogate", "simulator"),
         members={"surrogate": config.members, "simulator": 1},
         episodes=config.episodes,
@@ -247,7 +269,7 @@ def run_demo(
     ]
     summary.write_text("\n".join(intro) + "\n" + (body[2] if len(body) > 2 else ""))
     meta = {
-        "config": asdict(config),
+        "config": config.as_json(),
         "seconds": seconds,
         "train": {"steps": result.steps, "fps": result.fps, "sb3_fps": result.sb3_fps},
     }

@@ -76,6 +76,12 @@ class TrainConfig:
         compile_twin: ``torch.compile`` the twin's hot paths (``SurrogateBackend(compile=
             True)``, :mod:`rantwin.surrogate.compiled`): faster batched steps after a one-off
             compilation of a few minutes; worth it for long runs only.
+        twin_device: Device the twin runs on (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...;
+            ``SurrogateBackend(device=...)``, surrogate backend only). The UE walk, the
+            random streams and the KPIs stay on the CPU, so a seed draws the same numbers on
+            any device; results differ by float rounding only. Passed to the backend and
+            written to ``train_config.json`` only when not ``"cpu"``, so CPU runs read and
+            compare as before the option existed.
         knobs: Knobs to control (``None``: all of the scenario's).
         reward: Reward weights overriding the scenario's (``{"energy": 0.5}``; names of
             :class:`~rantwin.scenarios.RewardWeights`).
@@ -109,6 +115,7 @@ class TrainConfig:
     backend: str = "surrogate"
     twin: str | None = None
     compile_twin: bool = False
+    twin_device: str = "cpu"
     knobs: tuple[str, ...] | None = None
     reward: dict[str, float] | None = None
     episode_steps: int = 7
@@ -147,6 +154,16 @@ class TrainConfig:
             raise ValueError(f"n_neighbours must be an integer >= 0, got {self.n_neighbours!r}")
         if self.backend not in ("surrogate", "simulator"):
             raise ValueError(f"backend must be 'surrogate' or 'simulator', got {self.backend!r}")
+        if not isinstance(self.twin_device, str) or not self.twin_device:
+            raise ValueError(
+                f"twin_device must be a device name ('cpu', 'cuda', 'cuda:1', …), "
+                f"got {self.twin_device!r}"
+            )
+        if self.twin_device != "cpu" and self.backend != "surrogate":
+            raise ValueError(
+                f"twin_device={self.twin_device!r} is for backend='surrogate', "
+                f"got backend={self.backend!r}"
+            )
         names = ("episode_steps", "n_envs", "timesteps", "hidden", "n_steps", "batch_size")
         check_counts(**{n: getattr(self, n) for n in (*names, "n_epochs", "eval_episodes")})
         if not 0.0 < self.gamma <= 1.0:
@@ -175,14 +192,23 @@ class TrainConfig:
                 backend_kw["checkpoint"] = self.twin
             if self.compile_twin:
                 backend_kw["compile"] = True
+            if self.twin_device != "cpu":
+                backend_kw["device"] = self.twin_device
             if backend_kw:
                 kw["backend_kwargs"] = backend_kw
         return kw
 
     def as_json(self) -> dict[str, Any]:
-        """JSON-safe dict (what ``train_config.json`` holds)."""
+        """JSON-safe dict (what ``train_config.json`` holds).
+
+        ``twin_device`` appears only when it is not ``"cpu"``: the config of a CPU run is
+        the same as before the option existed (``rantwin demo --resume`` compares it with
+        the saved one), and ``TrainConfig(**saved)`` reads old and new files alike.
+        """
         d = asdict(self)
         d["knobs"] = list(self.knobs) if self.knobs is not None else None
+        if self.twin_device == "cpu":
+            del d["twin_device"]
         return d
 
 
@@ -343,17 +369,17 @@ def train(config: TrainConfig, out: str | os.PathLike[str], progress: bool = Tru
         :class:`TrainResult`.
     """
     out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
     if config.torch_threads is not None:
         torch.set_num_threads(int(config.torch_threads))
-    (out_dir / "train_config.json").write_text(json.dumps(config.as_json(), indent=2) + "\n")
-    base: Any
+    base: Any  # the env first: a bad option (a device this machine lacks) leaves no folder
     if config.policy == "cell-agents":
         base = make_cell_agents_vec_env(
             config.n_envs, config.n_neighbours, config.local_weight, **config.env_kwargs()
         )
     else:
         base = make_sb3_vec_env(config.n_envs, **config.env_kwargs())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "train_config.json").write_text(json.dumps(config.as_json(), indent=2) + "\n")
     actions = base.venv.core.actions
     per_env = actions.shape[0] if config.policy == "cell-agents" else 1
     venv = VecMonitor(base)

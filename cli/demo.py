@@ -6,7 +6,7 @@ import argparse
 
 from rantwin.agents.demo import DemoConfig, run_demo
 
-from .train_agent import parse_weights
+from .train_agent import add_twin_device, parse_weights
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="runs/demo", help="report folder")
     p.add_argument("--scenario", default=d.scenario, help="built-in name or YAML path")
     p.add_argument("--twin", default=None, help="twin checkpoint folder (None: the bundled twin)")
+    add_twin_device(p, " (training and the twin evaluation; the simulator runs on the CPU)")
     p.add_argument("--train-steps", type=int, default=d.train_steps, help="PPO env steps")
     p.add_argument("--n-envs", type=int, default=d.n_envs, help="batched twin envs in training")
     p.add_argument("--members", type=int, default=d.members, help="twin members per episode")
@@ -52,11 +53,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the demo and print the headline."""
-    config = DemoConfig(
+def config_from_args(args: argparse.Namespace) -> DemoConfig:
+    """The :class:`DemoConfig` of parsed ``rantwin demo`` arguments."""
+    return DemoConfig(
         scenario=args.scenario,
         twin=args.twin,
+        twin_device=args.twin_device,
         train_steps=args.train_steps,
         n_envs=args.n_envs,
         members=args.members,
@@ -65,6 +67,11 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         reward=parse_weights(args.reward) or {},
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo and print the headline."""
+    config = config_from_args(args)
     result = run_demo(config, args.out, progress=not args.no_progress, resume=args.resume)
     for c in result.bench.comparisons.get("simulator", []):
         print(f"[simulator] {c.describe()}")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from rantwin.agents.baselines import BASELINES
 from rantwin.agents.compare import run_benchmark, write_report
 
-from .train_agent import parse_weights
+from .train_agent import add_twin_device, parse_weights
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -49,6 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="draw the twin's continuous KPIs with this diffusion head (`rantwin "
         "train-surrogate --head diffusion`, trained on that twin) instead of its quantile heads",
     )
+    add_twin_device(p, " (--backend surrogate or both; the simulator runs on the CPU)")
     p.add_argument("--knobs", nargs="+", default=None, help="knobs the env controls (None: all)")
     p.add_argument(
         "--reward", nargs="+", default=None, metavar="NAME=W", help="reward weights (energy=0.5)"
@@ -65,15 +67,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Evaluate and write the report."""
-    env_kwargs: dict = {"scenario": args.scenario, "episode_steps": args.episode_steps}
+def env_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Env arguments (no backend) of parsed ``rantwin eval-policy`` arguments.
+
+    ``backend_kwargs`` (twin checkpoint, diffusion head, device) are for the twin:
+    :func:`~rantwin.agents.compare.run_benchmark` drops them for the simulator.
+
+    Raises:
+        ValueError: ``--twin-device`` other than cpu with ``--backend simulator``.
+    """
+    env_kwargs: dict[str, Any] = {"scenario": args.scenario, "episode_steps": args.episode_steps}
     if args.knobs:
         env_kwargs["knobs"] = list(args.knobs)
     if args.reward:
         env_kwargs["reward"] = parse_weights(args.reward)
-    if args.twin or args.diffusion:
+    if args.twin_device != "cpu" and args.backend == "simulator":
+        raise ValueError(
+            f"--twin-device is for --backend surrogate or both, got --backend {args.backend}"
+        )
+    if args.twin or args.diffusion or args.twin_device != "cpu":
         env_kwargs["backend_kwargs"] = {"checkpoint": args.twin, "diffusion_head": args.diffusion}
+        if args.twin_device != "cpu":  # run_benchmark drops backend_kwargs for the simulator
+            env_kwargs["backend_kwargs"]["device"] = args.twin_device
+    return env_kwargs
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate and write the report."""
+    env_kwargs = env_kwargs_from_args(args)
     backends = ("surrogate", "simulator") if args.backend == "both" else (args.backend,)
     bench = run_benchmark(
         args.policy,

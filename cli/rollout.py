@@ -21,6 +21,8 @@ from rantwin.agents.compare import action_map, resolve_policy
 from rantwin.envs.backend import BACKENDS
 from rantwin.envs.rollout import RolloutArgs, run_rollout
 
+from .train_agent import add_twin_device
+
 FORMATS = ("parquet", "minari")
 
 
@@ -61,6 +63,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="--backend surrogate: draw the continuous KPIs with this diffusion head "
         "(`rantwin train-surrogate --head diffusion`) instead of the twin's quantile heads",
     )
+    add_twin_device(p, " (--backend surrogate)")
     p.add_argument("--members", type=int, default=1, help="ensemble members per episode")
     p.add_argument("--episodes", type=int, default=1, help="episodes")
     p.add_argument(
@@ -115,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         batch=args.batch,
         checkpoint=args.checkpoint,
         diffusion_head=args.diffusion,
+        twin_device=args.twin_device,
     )
     if args.format == "minari":
         return _run_minari(args, ra, policy)

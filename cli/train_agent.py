@@ -6,6 +6,23 @@ import argparse
 
 from rantwin.agents.train import ALGOS, POLICIES, TrainConfig, train
 
+#: ``--help`` of ``--twin-device`` (every verb that builds a surrogate-backend env).
+TWIN_DEVICE_HELP = (
+    "device the twin runs on (cpu, cuda, cuda:1, …); the UE walk, the random streams and the "
+    "KPIs stay on the CPU, so a seed draws the same numbers on any device; results differ by "
+    "float rounding only"
+)
+
+
+def add_twin_device(p: argparse.ArgumentParser, extra: str = "") -> None:
+    """Add ``--twin-device DEVICE`` (default ``cpu``) to a verb's parser.
+
+    Args:
+        p: The verb's parser.
+        extra: Text appended to :data:`TWIN_DEVICE_HELP` (which backend it applies to).
+    """
+    p.add_argument("--twin-device", metavar="DEVICE", default="cpu", help=TWIN_DEVICE_HELP + extra)
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the verb."""
@@ -35,6 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="torch.compile the twin's Φ tables and backbone (surrogate backend): faster "
         "batched steps after a one-off compilation of a few minutes; needs a C++ compiler",
     )
+    add_twin_device(p, " (--backend surrogate)")
     p.add_argument("--knobs", nargs="+", default=None, help="knobs to control (None: all)")
     p.add_argument(
         "--reward",
@@ -94,14 +112,15 @@ def parse_weights(items: list[str] | None) -> dict[str, float] | None:
     return out
 
 
-def run(args: argparse.Namespace) -> int:
-    """Train and report."""
-    config = TrainConfig(
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The :class:`TrainConfig` of parsed ``rantwin train-agent`` arguments."""
+    return TrainConfig(
         algo=args.algo,
         scenario=args.scenario,
         backend=args.backend,
         twin=args.twin,
         compile_twin=args.compile_twin,
+        twin_device=args.twin_device,
         knobs=tuple(args.knobs) if args.knobs else None,
         reward=parse_weights(args.reward),
         episode_steps=args.episode_steps,
@@ -125,6 +144,11 @@ def run(args: argparse.Namespace) -> int:
         torch_threads=args.threads,
         sb3_defaults=args.sb3_defaults,
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train and report."""
+    config = config_from_args(args)
     result = train(config, args.out, progress=not args.no_progress)
     curve = result.curve
     last = curve["eval_returns"][-1] if curve["eval_returns"] else []

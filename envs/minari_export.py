@@ -28,7 +28,7 @@ member means (as in the env). ``batch`` is not used; ``resume`` is not supported
 Minari chooses its dataset root from ``MINARI_DATASETS_PATH``; :func:`write_minari` sets it
 to ``out`` while it writes (never the user's home). The dataset is stored in Minari's
 ``arrow`` format (pyarrow is a core dependency; ``hdf5`` would need h5py), with the env's
-spec (scenario, backend, members, steps, checkpoint) so that
+spec (scenario, backend, members, steps, checkpoint; the twin's device when not cpu) so that
 ``dataset.recover_environment()`` rebuilds the env. Read it back with::
 
     import os, minari
@@ -145,8 +145,13 @@ def _env_kwargs(args: RolloutArgs, steps: int) -> dict[str, Any]:
         "members": args.members,
         "episode_steps": steps,
     }
+    backend_kw: dict[str, Any] = {}
     if args.checkpoint is not None:
-        kwargs["backend_kwargs"] = {"checkpoint": str(Path(args.checkpoint).resolve())}
+        backend_kw["checkpoint"] = str(Path(args.checkpoint).resolve())
+    if args.twin_device != "cpu":  # as in the rollout manifest: CPU exports' specs as before
+        backend_kw["device"] = args.twin_device
+    if backend_kw:
+        kwargs["backend_kwargs"] = backend_kw
     return kwargs
 
 

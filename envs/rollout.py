@@ -176,6 +176,10 @@ class RolloutArgs:
         diffusion_head: A diffusion head trained on that twin (``rantwin train-surrogate
             --head diffusion``) that draws the continuous KPIs instead of the quantile heads;
             surrogate backend only.
+        twin_device: Device the twin runs on (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...);
+            surrogate backend only (the simulator: ``"cpu"``). The UE walk, the random
+            streams and the KPIs stay on the CPU, so a seed draws the same numbers on any
+            device; results differ by float rounding only.
     """
 
     backend: str
@@ -190,12 +194,26 @@ class RolloutArgs:
     batch: int = 8
     checkpoint: str | None = None
     diffusion_head: str | None = None
+    twin_device: str = "cpu"
 
     def manifest_config(self) -> dict[str, Any]:
-        """What identifies the dataset's content (``out``/``resume``/``batch`` do not)."""
+        """What identifies the dataset's content (``out``/``resume``/``batch`` do not).
+
+        Its hash decides whether ``--resume`` may continue a dataset. ``twin_device`` is
+        recorded only when it is not ``"cpu"``, and then as its kind (``"cuda"`` for
+        ``"cuda:1"``): a CPU run's manifest is the one written before the option existed
+        (old shards resume), and a GPU run, whose draws differ from a CPU run's in the last
+        bits of float rounding, says so and is not finished on the CPU (nor a CPU run on a
+        GPU), so a dataset is never a mix that no single rerun reproduces. The index of
+        the card does not change the arithmetic, so any card of the kind may resume.
+        """
         d = asdict(self)
         for k in ("out", "resume", "batch"):
             d.pop(k)
+        if self.twin_device == "cpu":
+            d.pop("twin_device")  # manifests of CPU runs read (and resume) as before
+        else:
+            d["twin_device"] = self.twin_device.split(":")[0]
         d["mode"] = "rollout"
         if Path(self.scenario).is_file():
             d["scenario"] = str(Path(self.scenario).resolve())
@@ -218,6 +236,8 @@ def check(args: RolloutArgs) -> None:
         raise ValueError(f"--checkpoint is for --backend surrogate, got --backend {args.backend}")
     if args.diffusion_head is not None and args.backend != "surrogate":
         raise ValueError(f"--diffusion is for --backend surrogate, got --backend {args.backend}")
+    if args.twin_device != "cpu" and args.backend != "surrogate":
+        raise ValueError(f"--twin-device is for --backend surrogate, got --backend {args.backend}")
     for name in ("members", "episodes", "batch"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name} must be >= 1, got {getattr(args, name)}")
@@ -261,6 +281,8 @@ def run_rollout(
         options["per_tti"] = True  # datasets carry per-TTI samples, as the simulator's do
         if args.diffusion_head is not None:
             options["diffusion_head"] = args.diffusion_head
+        if args.twin_device != "cpu":
+            options["device"] = args.twin_device  # a device it lacks: ValueError, nothing written
     backend = make_backend(args.backend, scenario, args.members, **options)
     writer = DatasetWriter(Path(args.out), run_config=args.manifest_config(), resume=args.resume)
     done = writer.completed_shards()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from rantwin.agents.baselines import make_baseline
 from rantwin.agents.compare import action_map, resolve_policy, run_benchmark, write_report
@@ -70,6 +72,59 @@ def test_env_kwargs_carry_the_twin_options():
     kw = TrainConfig(twin="T", compile_twin=True).env_kwargs()
     assert kw["backend_kwargs"] == {"checkpoint": "T", "compile": True}
     assert "backend_kwargs" not in TrainConfig(backend="simulator", compile_twin=True).env_kwargs()
+
+
+def test_twin_device_reaches_the_backend_and_is_saved_only_when_not_cpu():
+    assert TrainConfig(twin_device="cpu").env_kwargs() == TrainConfig().env_kwargs()
+    assert "twin_device" not in TrainConfig().as_json()  # CPU runs save what they saved before
+    gpu = TrainConfig(twin="T", twin_device="cuda:1")
+    assert gpu.env_kwargs()["backend_kwargs"] == {"checkpoint": "T", "device": "cuda:1"}
+    assert gpu.as_json()["twin_device"] == "cuda:1"
+    assert TrainConfig(**json.loads(json.dumps(gpu.as_json()))) == gpu
+    with pytest.raises(ValueError, match="twin_device='cuda' is for backend='surrogate'"):
+        TrainConfig(backend="simulator", twin_device="cuda")
+    with pytest.raises(ValueError, match="twin_device must be a device name"):
+        TrainConfig(twin_device="")
+
+
+def test_saved_configs_of_before_the_twin_device_still_load_and_match():
+    """docs/demo holds a run saved before ``twin_device`` existed: it loads, and the demo's
+    default config writes the same files (``demo --resume`` reuses such a run)."""
+    from rantwin.agents.demo import DemoConfig
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "demo"
+    saved = json.loads((docs / "ppo" / "train_config.json").read_text())
+    assert "twin_device" not in saved
+    assert TrainConfig(**saved).twin_device == "cpu"
+    assert DemoConfig().train_config().as_json() == saved
+    demo = json.loads((docs / "demo.json").read_text())["config"]
+    assert json.loads(json.dumps(DemoConfig().as_json())) == demo
+
+
+def test_demo_twin_device_goes_to_training_and_the_twin_evaluation():
+    from rantwin.agents.demo import DemoConfig
+
+    assert "backend_kwargs" not in DemoConfig().env_kwargs()
+    cfg = DemoConfig(twin="T", twin_device="cuda")
+    assert cfg.train_config().env_kwargs()["backend_kwargs"] == {
+        "checkpoint": "T",
+        "device": "cuda",
+    }
+    assert cfg.env_kwargs()["backend_kwargs"] == {"checkpoint": "T", "device": "cuda"}
+    assert cfg.as_json()["twin_device"] == "cuda"
+
+
+def test_benchmark_never_gives_the_twin_device_to_the_simulator(tiny_yaml):
+    kw = {"scenario": tiny_yaml, "episode_steps": 1, "backend_kwargs": {"device": "cuda:7"}}
+    bench = run_benchmark(["static"], kw, backends=("simulator",), episodes=1, progress=False)
+    assert bench.evals["simulator"]["static"].returns.shape == (1, 1)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_train_on_a_missing_cuda_device_fails_before_writing(tiny_yaml, tmp_path):
+    with pytest.raises(ValueError, match="device='cuda': this machine has no CUDA device"):
+        train(_tiny_train(tiny_yaml, twin_device="cuda"), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
 
 
 def test_evaluate_policy_series_and_common_random_numbers(tiny_yaml):

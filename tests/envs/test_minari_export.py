@@ -188,3 +188,12 @@ def test_cli_format_minari(minari, tiny_yaml, tmp_path, monkeypatch, capsys):
     code = main(["rollout", "--scenario", tiny_yaml, "--dataset-id", "rantwin/a-v0", "--out",
                  str(tmp_path / "pq")])  # fmt: skip
     assert code == 2 and "--dataset-id is for --format minari" in capsys.readouterr().err
+
+
+def test_env_spec_carries_a_twin_device_other_than_cpu_only(tiny_yaml):
+    from rantwin.envs.minari_export import _env_kwargs
+
+    args = RolloutArgs("surrogate", tiny_yaml, "static", 1, 1, STEPS, SEED, "o")
+    assert "backend_kwargs" not in _env_kwargs(args, STEPS)  # CPU exports' spec as before
+    args = RolloutArgs("surrogate", tiny_yaml, "static", 1, 1, STEPS, SEED, "o", twin_device="cuda")
+    assert _env_kwargs(args, STEPS)["backend_kwargs"] == {"device": "cuda"}

@@ -45,6 +45,70 @@ def test_rollout_cli_writes_valid_dataset_and_resumes(tmp_path, sc_file, capsys)
     assert main(["rollout", "--scenario", sc_file, *bad_ckpt, "--out", out_s, "--no-progress"]) == 2
 
 
+#: run_config keys of a rollout manifest written before ``--twin-device`` existed.
+OLD_MANIFEST_KEYS = {"backend", "scenario", "actions", "members", "episodes", "steps", "seed",
+                     "checkpoint", "mode"}  # fmt: skip
+
+
+def test_rollout_twin_device_cpu_reaches_the_backend_and_old_shards_resume(
+    tmp_path, sc_file, monkeypatch
+):
+    import torch
+
+    import rantwin.envs.rollout as rollout_mod
+
+    built, make_backend = [], rollout_mod.make_backend
+
+    def spy(*args, **kwargs):  # the real make_backend, keeping what it built
+        built.append(make_backend(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(rollout_mod, "make_backend", spy)
+    out = tmp_path / "ds"
+    argv = ["rollout", "--backend", "surrogate", "--scenario", sc_file, "--steps", "1",
+            "--episodes", "2", "--out", str(out), "--no-progress"]  # fmt: skip
+    assert main(argv) == 0  # written as before the option existed (no --twin-device)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["run_config"]) == OLD_MANIFEST_KEYS
+    del manifest["shards"]["w00000-e0001"]  # interrupted after episode 0
+    manifest["complete"] = False
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert main([*argv, "--twin-device", "cpu", "--resume"]) == 0
+    assert validate_dataset(out) == []
+    assert [b.twin.device for b in built] == [torch.device("cpu")] * 2
+
+
+def test_rollout_manifest_records_a_twin_device_other_than_cpu_by_kind(sc_file):
+    args = RolloutArgs("surrogate", sc_file, "static", 1, 1, 1, 0, "o", twin_device="cpu")
+    assert "twin_device" not in args.manifest_config()
+    for device in ("cuda", "cuda:1"):
+        args = RolloutArgs("surrogate", sc_file, "static", 1, 1, 1, 0, "o", twin_device=device)
+        assert args.manifest_config()["twin_device"] == "cuda"
+
+
+def test_rollout_twin_device_needs_the_surrogate(tmp_path, sc_file, capsys):
+    out = tmp_path / "s"
+    argv = ["rollout", "--scenario", sc_file, "--twin-device", "cuda", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--twin-device is for --backend surrogate, got --backend simulator" in err
+    assert not out.exists()
+
+
+def test_rollout_on_a_missing_cuda_device_is_a_one_line_error(tmp_path, sc_file, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    out = tmp_path / "g"
+    argv = ["rollout", "--backend", "surrogate", "--scenario", sc_file, "--steps", "1",
+            "--twin-device", "cuda", "--out", str(out), "--no-progress"]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "device='cuda': this machine has no CUDA device" in err and "Traceback" not in err
+    assert not out.exists()  # the backend is built before the dataset writer
+
+
 def test_rollout_rows_equal_direct_simulation(tmp_path, sc_file, tiny_sc):
     args = RolloutArgs("simulator", sc_file, "static", 1, 1, 2, 9, str(tmp_path / "d"))
     out = run_rollout(args, progress=False)
