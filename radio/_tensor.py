@@ -76,8 +76,21 @@ def as_bool(name: str, x: object, device: torch.device) -> Tensor:
     return t.to(torch.bool)
 
 
+def tracing() -> bool:
+    """Whether ``torch.compile`` is tracing the caller.
+
+    The data-dependent checks below (and the path-loss validity warnings) read tensor values
+    into Python, which would cut a compiled graph into pieces. While tracing they do nothing:
+    a compiled caller checks its inputs before the compiled call and its outputs after it
+    (:mod:`rantwin.surrogate.compiled`).
+    """
+    return torch.compiler.is_compiling()
+
+
 def check_finite(name: str, x: Tensor) -> None:
-    """Raise ``ValueError`` if ``x`` contains NaN or infinity."""
+    """Raise ``ValueError`` if ``x`` contains NaN or infinity (not while :func:`tracing`)."""
+    if tracing():
+        return
     bad = ~torch.isfinite(x.detach())
     if bool(bad.any()):
         v = x.detach()[bad].flatten()[0].item()
@@ -85,7 +98,12 @@ def check_finite(name: str, x: Tensor) -> None:
 
 
 def check_min(name: str, x: Tensor, minimum: float, *, strict: bool = False) -> None:
-    """Raise ``ValueError`` naming the first offending value if ``x < minimum`` (or ``<=``)."""
+    """Raise ``ValueError`` naming the first offending value if ``x < minimum`` (or ``<=``).
+
+    Not while :func:`tracing`.
+    """
+    if tracing():
+        return
     xd = x.detach()
     bad = xd <= minimum if strict else xd < minimum
     bad = bad | torch.isnan(xd)
@@ -96,7 +114,12 @@ def check_min(name: str, x: Tensor, minimum: float, *, strict: bool = False) -> 
 
 
 def check_range(name: str, x: Tensor, lo: float, hi: float) -> None:
-    """Raise ``ValueError`` naming the first offending value if ``x`` leaves ``[lo, hi]``."""
+    """Raise ``ValueError`` naming the first offending value if ``x`` leaves ``[lo, hi]``.
+
+    Not while :func:`tracing`.
+    """
+    if tracing():
+        return
     xd = x.detach()
     bad = (xd < lo) | (xd > hi) | torch.isnan(xd)
     if bool(bad.any()):

@@ -74,15 +74,21 @@ def element_gain_dbi(azimuth_offset_deg: Tensor | float, zenith_deg: Tensor | fl
 
 
 def _array_factor_db(
-    theta: Tensor, theta_steer: Tensor, n_vertical: Tensor, spacing_lambda: float
+    theta: Tensor,
+    theta_steer: Tensor,
+    n_vertical: Tensor,
+    spacing_lambda: float,
+    m_max: int | None = None,
 ) -> Tensor:
     """Power gain 10 log10 |AF|² of an M×1 vertical array with unit-norm steering weights.
 
     TR 38.901 §7.3 / TR 36.897 §5.2.2: w_m = exp(-j 2π (m-1) d_V/λ cos θ_etilt)/sqrt(M),
     v_m(θ) = exp(j 2π (m-1) d_V/λ cos θ); |Σ_m w_m v_m|² peaks at M for θ = θ_etilt.
     Nulls are floored at -A_max (30 dB) relative to isotropic so the log stays finite.
+    ``m_max``: the largest ``n_vertical`` if the caller knows it (else read from the tensor).
     """
-    m_max = int(n_vertical.max().item())
+    if m_max is None:
+        m_max = int(n_vertical.max().item())
     m = torch.arange(m_max, dtype=theta.dtype, device=theta.device)  # [M_max]
     # phase progression per element ψ = 2π d_V/λ (cos θ - cos θ_etilt)
     psi = (
@@ -138,19 +144,24 @@ def sector_gain_dbi(
         ValueError: if ``n_vertical`` < 1 or ``spacing_lambda`` <= 0.
     """
     phi, theta, tilt = as_float(azimuth_offset_deg, zenith_deg, tilt_deg)
+    if not spacing_lambda > 0:
+        raise ValueError(f"spacing_lambda must be > 0, got {spacing_lambda}")
+    m_max: int | None = None
+    if isinstance(n_vertical, int):  # one count for every cell: decided without reading a
+        if n_vertical < 1:  # tensor, so torch.compile traces it as one graph
+            raise ValueError(f"n_vertical must be >= 1, got {n_vertical}")
+        m_max = n_vertical
     n_v = torch.as_tensor(n_vertical, device=theta.device)
     if n_v.is_floating_point():
         if bool((n_v != torch.round(n_v)).any()):
             raise ValueError(f"n_vertical must be an integer count, got {n_v}")
         n_v = n_v.round()
     n_v = n_v.to(torch.long)
-    if bool((n_v < 1).any()):
+    if m_max is None and bool((n_v < 1).any()):
         raise ValueError(f"n_vertical must be >= 1, got {n_v.min().item()}")
-    if not spacing_lambda > 0:
-        raise ValueError(f"spacing_lambda must be > 0, got {spacing_lambda}")
     # n_vertical = 1: mechanically / electrically tilted element, θ' = θ - tilt
     g_single = G_MAX_DBI + _element_attenuation_db(phi, theta - tilt)  # [...]
-    if bool((n_v == 1).all()):
+    if m_max == 1 or (m_max is None and bool((n_v == 1).all())):
         return g_single
     shape = torch.broadcast_shapes(phi.shape, theta.shape, tilt.shape, n_v.shape)
     theta_b = theta.broadcast_to(shape)
@@ -158,6 +169,8 @@ def sector_gain_dbi(
     # composite pattern: element (not tilted) + array factor steered to θ_etilt = 90° + tilt
     g_elem = G_MAX_DBI + _element_attenuation_db(phi, theta)  # [...]
     g_array = g_elem + _array_factor_db(
-        theta_b, 90.0 + tilt.broadcast_to(shape), n_b, spacing_lambda
+        theta_b, 90.0 + tilt.broadcast_to(shape), n_b, spacing_lambda, m_max
     )
+    if m_max is not None:  # every element is an M > 1 array
+        return g_array
     return torch.where(n_b == 1, g_single.broadcast_to(shape), g_array)

@@ -46,7 +46,7 @@ import warnings
 
 import torch
 
-from ._tensor import as_bool, as_float, check_min
+from ._tensor import as_bool, as_float, check_min, tracing
 
 Tensor = torch.Tensor
 
@@ -138,7 +138,11 @@ def _warn_validity(
 
     ``los`` selects the distance range each link is checked against (``None``: NLOS);
     ``both`` checks every link against the LOS and the NLOS ranges (both states evaluated).
+    Nothing while ``torch.compile`` traces (:func:`~._tensor.tracing`): a compiled caller
+    calls :func:`warn_validity` on the links after the compiled call.
     """
+    if tracing():
+        return
     fc_lo, fc_hi, d_los, d_nlos, hbs_rng, hut_rng = _VALIDITY[model]
     msgs: list[str] = []
     if _out_of(fc, fc_lo, fc_hi):
@@ -172,6 +176,27 @@ def _warn_validity(
             PathlossValidityWarning,
             stacklevel=3,
         )
+
+
+def warn_validity(
+    model: str,
+    distance_2d_m: Tensor | float,
+    carrier_ghz: Tensor | float,
+    h_bs_m: Tensor | float,
+    h_ut_m: Tensor | float,
+) -> None:
+    """The validity warning of :func:`pathloss_los_nlos_db`, without evaluating the path loss.
+
+    For a caller that evaluated it under ``torch.compile``, where the warning cannot be
+    raised (the compiled Φ of :mod:`rantwin.surrogate.compiled`). **Input:** as
+    :func:`pathloss_los_nlos_db`.
+
+    Warns:
+        PathlossValidityWarning: at most once, every link checked against the LOS and the
+            NLOS validity ranges.
+    """
+    d2, fc, hbs, hut = _checked_inputs(model, distance_2d_m, carrier_ghz, h_bs_m, h_ut_m)
+    _warn_validity(model, d2, fc, hbs, hut, None, both=True)
 
 
 # --- individual models ------------------------------------------------------------------

@@ -33,8 +33,10 @@ def _antenna_and_args(
     h_bs = _per_cell(h_bs)  # [..., n_cells, 1]
     tilt = _per_cell(tilt)  # [..., n_cells, 1]
     h_ut = h_ut if h_ut.dim() == 0 else h_ut.unsqueeze(-2)  # [..., 1, n_ues]
-    n_v = torch.as_tensor(n_vertical, device=fc.device)
-    n_v = n_v if n_v.dim() == 0 else n_v.unsqueeze(-1)  # [..., n_cells, 1]
+    n_v: Tensor | int = n_vertical  # a Python count stays one (see sector_gain_dbi)
+    if not isinstance(n_vertical, int):
+        n_v = torch.as_tensor(n_vertical, device=fc.device)
+        n_v = n_v if n_v.dim() == 0 else n_v.unsqueeze(-1)  # [..., n_cells, 1]
     gain = sector_gain_dbi(geometry.azimuth_offset_deg, geometry.zenith_deg, tilt, n_v)
     return gain, fc, h_bs, h_ut
 

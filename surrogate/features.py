@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -280,6 +279,11 @@ class ScenarioStatics:
         self.carrier_ghz = torch.tensor(np.array(t.carrier_ghz), dtype=f64)  # [C]
         self.n_prb = torch.tensor(np.array(t.n_prb), dtype=f64)  # [C]
         self.n_vertical = torch.tensor(np.array(t.n_vertical), dtype=torch.long)  # [C]
+        counts = {int(m) for m in t.n_vertical}
+        #: the count every cell shares (``None``: they differ). Φ passes it to the antenna
+        #: pattern as a Python int, which then takes its branch without reading a tensor
+        #: (a compiled Φ stays one graph)
+        self.n_vertical_shared: int | None = counts.pop() if len(counts) == 1 else None
         self.tx_nominal_dbm = torch.tensor(np.array(t.tx_power_dbm), dtype=f64)  # [C]
         self.site = torch.tensor(np.array(t.site), dtype=torch.long)  # [C]
         self.small = torch.tensor(np.asarray(t.kind) == "small")  # [C]
@@ -303,12 +307,8 @@ class ScenarioStatics:
         self.o2i_mean_db = sum(o2i.o2i_loss_db(m, self.carrier_ghz, d_in) for m in models) / len(
             models
         )  # [C]
-
-    @cached_property
-    def cochannel_cells(self) -> torch.Tensor:
-        """``[C, C]`` bool: same carrier."""
         c = self.carrier_ghz
-        return c[:, None] == c[None, :]
+        self.cochannel_cells = c[:, None] == c[None, :]  # [C, C] bool: same carrier
 
 
 @dataclass(frozen=True)
@@ -360,7 +360,7 @@ def mean_gain_db(
     ).index_select(1, st.site)  # [B, n_sites, P] -> [B, C, P]
     gain = phi.mean_coupling_gain_db(
         geo, prop.model, st.carrier_ghz.to(f), st.cell_h_m.to(f), h_ue, tilt_deg.to(f),
-        st.n_vertical, p_los,
+        st.n_vertical if st.n_vertical_shared is None else st.n_vertical_shared, p_los,
     )  # fmt: skip
     o2i_db = torch.as_tensor(st.o2i_mean_db, dtype=f, device=ue_xy_m.device)  # [C]
     gain = gain - ue_indoor[:, None, :].to(f) * o2i_db[None, :, None]
@@ -399,10 +399,17 @@ class PhiInputs:
     awake: torch.Tensor  # [B, n_cells] bool, in force
     delta: torch.Tensor  # [B, n_cells, 4] float64, change since the previous super-step
     awake_before: torch.Tensor  # [B, n_cells] bool, under the previous config
+    #: whether any knob / the tilt of any cell changed (read once here, so that Φ skips the
+    #: previous config's serving cells without reading a tensor: a compiled Φ specialises
+    #: on these two flags instead of being cut where it would read them). True is always
+    #: right, only slower: zero deltas give the serving cells of now
+    changed: bool = True
+    tilt_changed: bool = True
 
     @staticmethod
     def of(scenes: SceneBatch) -> PhiInputs:
         """The knobs of ``scenes``' configs as tensors, next to its UE positions."""
+        delta = scenes.delta()  # [B, C, 4]
         return PhiInputs(
             ue_xy_m=scenes.ue_xy_m,
             ue_indoor=scenes.ue_indoor,
@@ -410,8 +417,10 @@ class PhiInputs:
             power_offset_db=scenes.knob("power_offset_db").double(),
             cio_db=scenes.knob("cio_db").double(),
             awake=~scenes.knob("sleep"),
-            delta=scenes.delta(),
+            delta=delta,
             awake_before=scenes.awake_before(),
+            changed=bool(delta.ne(0).any()),
+            tilt_changed=bool(delta[..., 1].ne(0).any()),
         )
 
 
@@ -484,11 +493,11 @@ def _prev_serving(
     **Output:** ``[B, U]`` long (``serving`` itself where nothing changed).
     """
     delta = x.delta  # [B, C, 4] power, tilt, CIO, sleep (zeros when unknown)
-    if not bool(delta.ne(0).any()):
+    if not x.changed:
         return serving
     rsrp_prev = rsrp - delta[..., 0:1]  # [B, C, U]
-    if bool(delta[..., 1].ne(0).any()):
-        n_v = st.n_vertical[:, None]  # [C, 1]
+    if x.tilt_changed:
+        n_v = st.n_vertical[:, None] if st.n_vertical_shared is None else st.n_vertical_shared
         az, zen = geo.azimuth_offset_deg, geo.zenith_deg  # [B, C, U]
         rsrp_prev = rsrp_prev + (
             sector_gain_dbi(az, zen, (tilt - delta[..., 1])[..., None], n_v)

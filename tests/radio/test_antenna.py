@@ -92,3 +92,16 @@ def test_antenna_errors():
         sector_gain_dbi(0.0, 90.0, 10.0, 0)
     with pytest.raises(ValueError, match="spacing_lambda"):
         sector_gain_dbi(0.0, 90.0, 10.0, 4, spacing_lambda=0.0)
+
+
+@pytest.mark.parametrize("m", [1, 4, 10])
+def test_a_python_count_gives_the_bits_of_a_per_cell_tensor(m):
+    """One count for every cell (what a compiled Φ passes) against the per-cell form."""
+    g = torch.Generator().manual_seed(0)
+    az = torch.rand(3, 5, generator=g, dtype=torch.float64) * 360 - 180  # [cells, UEs]
+    zen = torch.rand(3, 5, generator=g, dtype=torch.float64) * 60 + 80
+    tilt = torch.tensor([[4.0], [8.0], [12.0]], dtype=torch.float64)  # [cells, 1]
+    per_cell = sector_gain_dbi(az, zen, tilt, torch.full((3, 1), m))
+    assert torch.equal(sector_gain_dbi(az, zen, tilt, m), per_cell)
+    with pytest.raises(ValueError, match="n_vertical must be >= 1, got 0"):
+        sector_gain_dbi(az, zen, tilt, 0)

@@ -14,6 +14,7 @@ from rantwin.radio.pathloss import (
     pathloss_db,
     pathloss_los_nlos_db,
     shadowing_std_db,
+    warn_validity,
 )
 
 C = 3.0e8
@@ -368,3 +369,19 @@ def test_los_nlos_pair_rejects_bad_input_like_pathloss_db():
         pathloss_los_nlos_db("38901-xyz", 100.0, 3.5, 25.0, 1.5)
     with pytest.raises(ValueError, match="distance_2d_m"):
         pathloss_los_nlos_db("38901-uma", torch.tensor([-1.0]), 3.5, 25.0, 1.5)
+
+
+def test_warn_validity_warns_as_the_path_loss_would_without_evaluating_it():
+    """What a compiled caller runs after the call (the checks do nothing while tracing)."""
+    d = torch.tensor([[50.0, 7000.0]], dtype=torch.float64)
+    for args in (("38901-uma", d, 3.5, 25.0, 1.5), ("38901-umi", d[:, :1], 3.5, 10.0, 30.0)):
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            warn_validity(*args)
+        with warnings.catch_warnings(record=True) as ref:
+            warnings.simplefilter("always")
+            pathloss_los_nlos_db(*args)
+        assert [str(w.message) for w in got] == [str(w.message) for w in ref]
+        assert len(got) == 1 and issubclass(got[0].category, PathlossValidityWarning)
+    with pytest.raises(ValueError, match="h_ut_m must be > 0"):
+        warn_validity("38901-uma", d, 3.5, 25.0, 0.0)

@@ -94,3 +94,60 @@ def test_compiled_phi_does_not_recompile_per_batch_size():
         paths.phi(st, batch(b))
     assert counter.frame_count == frames, "Φ recompiled for a new batch size"
     torch._dynamo.reset()
+
+
+def _with_arrays(sc, arrays: str):
+    """``sc`` with M×1 vertical arrays: none, M = 4 on every cell, or on the first site only."""
+    import dataclasses
+
+    if arrays == "none":
+        return sc
+    sites = []
+    for i, site in enumerate(sc.deployment.sites):
+        m = 4 if arrays == "all" or i == 0 else 1
+        sectors = tuple(dataclasses.replace(s, n_vertical=m) for s in site.sectors)
+        sites.append(dataclasses.replace(site, sectors=sectors))
+    dep = dataclasses.replace(sc.deployment, sites=tuple(sites))
+    return dataclasses.replace(sc, deployment=dep)
+
+
+@pytest.mark.parametrize("arrays", ["none", "all", "first site"])
+def test_compiled_phi_is_one_graph_and_checks_after_the_call(arrays):
+    """No data-dependent check cuts the compiled Φ; it still warns, and equals eager Φ."""
+    import dataclasses
+
+    import numpy as np
+    from torch._dynamo.testing import CompileCounter
+
+    from rantwin.radio.pathloss import PathlossValidityWarning
+
+    torch._dynamo.reset()
+    # UEs at 30 m: outside 38.901 UMa's h_UT range (1.5–22.5 m), so Φ warns
+    sc = _with_arrays(small_variant(**{"propagation.ue_height_m": 30.0}), arrays)
+    pop = PopulationSampler(sc)
+    g = torch.Generator().manual_seed(0)
+    before = CellConfig.default(sc)
+    power = np.asarray(before.power_offset_db, float).copy()
+    power[:3] -= 6.0  # the first site 6 dB down, every cell 4° more tilt
+    after = dataclasses.replace(
+        before, tilt_deg=np.asarray(before.tilt_deg) + 4.0, power_offset_db=power
+    )
+    scenes = []
+    for prev in (before, None):  # a tilt change, and a first step (no change)
+        p = pop.draw(g)
+        scenes.append(SceneInputs(sc, after, p.xy_m.numpy(), p.indoor.numpy(),
+                                  p.speed_mps.numpy(), 0.7, 20.0, prev_config=prev))  # fmt: skip
+    batch = SceneBatch.of(scenes)
+    st = ScenarioStatics(sc)
+    counter = CompileCounter()
+    paths = compiled.twin_paths(_twin(False).model, True, backend=counter)
+    with pytest.warns(PathlossValidityWarning, match="h_ut_m outside"):
+        out = paths.phi(st, batch)
+    if arrays != "first site":  # per-cell counts still branch on a tensor: several graphs
+        assert counter.frame_count == 1, "the compiled Φ was cut into pieces"
+    with pytest.warns(PathlossValidityWarning):
+        ref = phi_links(st, batch)
+    for f in ("rsrp_dbm", "sinr_db", "serving", "prev_serving"):
+        assert torch.equal(getattr(out, f), getattr(ref, f)), f
+    assert not torch.equal(ref.prev_serving[0], ref.serving[0])  # the change moved UEs
+    torch._dynamo.reset()
