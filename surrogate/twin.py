@@ -349,13 +349,10 @@ class Twin:
             logits = [o.cell_full_logit for o in outs if o.cell_full_logit is not None]
             p_full = torch.sigmoid(torch.stack(logits))
         if gens is None:
-            u_ue = torch.rand((1, *ue_q.shape[:-1]), generator=one, dtype=ue_q.dtype, device=_HOST)[
-                0
-            ]
-            u_ue = u_ue.clamp(1e-6, 1 - 1e-6).to(dev)  # [S, n_ues, 3] as quantiles.sample
-            u_cell = torch.rand(
-                (1, *cell_q.shape[:-1]), generator=one, dtype=cell_q.dtype, device=_HOST
-            )[0]
+            # clamped as quantiles.sample clamps them
+            u_ue = torch.rand(ue_q.shape[:-1], generator=one, dtype=ue_q.dtype, device=_HOST)
+            u_ue = u_ue.clamp(1e-6, 1 - 1e-6).to(dev)  # [S, n_ues, 3]
+            u_cell = torch.rand(cell_q.shape[:-1], generator=one, dtype=cell_q.dtype, device=_HOST)
             c_draw = quantile_at(cell_q, u_cell.clamp(1e-6, 1 - 1e-6).to(dev))  # [S, n_cells, 2]
             active = torch.rand(p_active.shape, generator=one, device=_HOST).to(dev) < p_active
             ue_ho = torch.poisson(ue_rate.cpu(), generator=one).to(dev)
