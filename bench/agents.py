@@ -11,8 +11,13 @@ time of ``learn``, training included). Rows:
 - ``cell-agents``: parameter-shared PPO (``CellAgentsVecEnv``; SB3 counts one timestep per
   cell, i.e. 21 per env step — the unit of a multi-agent env).
 
+``--compile-twin`` runs the rows on the compiled twin (:mod:`rantwin.surrogate.compiled`; its
+compilation counts in SB3's fps, as it would in a training run) and ``--twin-device cuda`` on a
+GPU twin.
+
 Usage: ``python -m rantwin.bench.agents [--n-envs 16] [--agent-envs 12] [--rollouts 1]
-[--threads 2] [--modes ...] [--json OUT]``. It takes a few minutes; run it on an idle machine.
+[--threads 2] [--modes ...] [--compile-twin] [--twin-device DEV] [--json OUT]``. It takes a
+few minutes; run it on an idle machine.
 """
 
 from __future__ import annotations
@@ -31,7 +36,14 @@ from rantwin.allocator import tune_allocator
 MOBILE_ENV_FPS = 189.0
 
 
-def run_row(policy: str, n_envs: int, rollouts: int, scenario: str) -> dict:
+def run_row(
+    policy: str,
+    n_envs: int,
+    rollouts: int,
+    scenario: str,
+    compile_twin: bool = False,
+    twin_device: str = "cpu",
+) -> dict:
     """Train default PPO for ``rollouts`` rollouts; SB3's logged fps and our env steps/s."""
     per_env = 21 if policy == "cell-agents" else 1
     sb3_envs = n_envs * per_env
@@ -44,6 +56,8 @@ def run_row(policy: str, n_envs: int, rollouts: int, scenario: str) -> dict:
         sb3_defaults=True,
         eval_every=0,
         eval_episodes=1,
+        compile_twin=compile_twin,
+        twin_device=twin_device,
     )
     with tempfile.TemporaryDirectory() as tmp:
         res = train(cfg, tmp, progress=False)
@@ -52,6 +66,7 @@ def run_row(policy: str, n_envs: int, rollouts: int, scenario: str) -> dict:
     fps = [float(r["time/fps"]) for r in rows if r.get("time/fps")]
     return {
         "policy": policy,
+        "twin": ("compiled" if compile_twin else "eager") + f", {twin_device}",
         "n_envs": n_envs,
         "sb3_envs": sb3_envs,
         "timesteps_sb3": res.steps * per_env,
@@ -72,19 +87,24 @@ def main() -> None:
     ap.add_argument(
         "--modes", nargs="+", default=["single-agent", "cell-agents"], help="rows to run"
     )
+    ap.add_argument("--compile-twin", action="store_true", help="torch.compile the twin")
+    ap.add_argument("--twin-device", default="cpu", help="device of the twin (cpu, cuda, …)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     tuned = tune_allocator()  # before any backend, so both run with the same allocator
     torch.set_num_threads(args.threads)
     envs = {"single-agent": args.n_envs, "cell-agents": args.agent_envs}
-    rows = [run_row(m, envs[m], args.rollouts, args.scenario) for m in args.modes]
+    rows = [
+        run_row(m, envs[m], args.rollouts, args.scenario, args.compile_twin, args.twin_device)
+        for m in args.modes
+    ]
     print(f"allocator tuned: {tuned} (rantwin.allocator; RANTWIN_MALLOC=system to compare)")
-    print("| mode | twin envs | SB3 envs | SB3 fps | env steps/s | × 189 fps |")
-    print("|---|---|---|---|---|---|")
+    print("| mode | twin | twin envs | SB3 envs | SB3 fps | env steps/s | × 189 fps |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['policy']} | {r['n_envs']} | {r['sb3_envs']} | {r['sb3_fps']:.0f} | "
-            f"{r['env_steps_per_s']:.0f} | {r['ratio_vs_mobile_env']:.1f} |"
+            f"| {r['policy']} | {r['twin']} | {r['n_envs']} | {r['sb3_envs']} | "
+            f"{r['sb3_fps']:.0f} | {r['env_steps_per_s']:.0f} | {r['ratio_vs_mobile_env']:.1f} |"
         )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
