@@ -500,11 +500,8 @@ class SurrogateBackend:
                 u = slice(b0 * n, b1 * n)
                 part_slow = SlowState(slow.score[:, u], slow.moved_m[u], slow.d_corr_m[u])
             graph = self.twin.graphs(scenes.select(b0, b1))
-            parts.append(
-                self.twin.sample(graph, m_size, gens[b0:b1], n_ttis=n_ttis, slow=part_slow).to(
-                    "cpu"
-                )
-            )
+            drawn = self.twin.sample(graph, m_size, gens[b0:b1], n_ttis=n_ttis, slow=part_slow)
+            parts.append(drawn.to("cpu"))  # the KPIs come back from the twin's device
         return TwinSample.cat(parts)
 
     def replace(
