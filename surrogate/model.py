@@ -202,14 +202,24 @@ class TwinModel(nn.Module):
         return mu, log_s.clamp(-5, 3)
 
     # ----------------------------------------------------------------- heads
-    def heads(self, data, x, z: torch.Tensor | None) -> TwinOutput:
-        """Apply the heads given embeddings and (optionally) one z per scene ``[n_scenes, Z]``."""
+    def heads(
+        self,
+        data,
+        x,
+        z: torch.Tensor | None,
+        tti: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> TwinOutput:
+        """Apply the heads given embeddings and (optionally) one z per scene ``[n_scenes, Z]``.
+
+        ``tti``: the fast head's ``(log_sigma, log_delta)`` ``[n_ues]`` if already computed
+        (it reads the UE embedding only, so every draw of an ensemble shares it).
+        """
         hu, hc = x["ue"], x["cell"]
         if z is not None:
             hu = torch.cat([hu, z[self._batch(data, "ue")]], -1)
             hc = torch.cat([hc, z[self._batch(data, "cell")]], -1)
         ev = self.ue_event(hu)
-        log_sigma, log_delta = self.tti_head(x["ue"])
+        log_sigma, log_delta = self.tti_head(x["ue"]) if tti is None else tti
         return TwinOutput(
             ue_q=self.ue_head(hu),
             cell_q=self.cell_head(hc),

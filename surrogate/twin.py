@@ -335,9 +335,10 @@ class Twin:
                     1,
                 )  # [S, B, Z]
             eps = eps.to(dev)
+        tti = m.tti_head(x["ue"])  # the fast head reads the UE embedding only: once
         for i in range(n_samples):
             z = mu + eps[i] * log_s.exp() if m.cfg.latent_dim else None
-            outs.append(m.heads(batch, x, z))
+            outs.append(m.heads(batch, x, z, tti))
         s = TARGET_SCALE
         ue_q = torch.stack([o.ue_q for o in outs])  # [S, n_ues, 3, L]
         cell_q = torch.stack([o.cell_q for o in outs])  # [S, n_cells, 2, L]
@@ -411,7 +412,7 @@ class Twin:
         sinr = ue.phi_sinr_db + s["sinr_db"] * u_draw[..., 1]  # [S, n_ues]
         tti_sinr = tti_thr = None
         if n_ttis > 0:
-            o = outs[0]  # the fast head reads the UE embedding only: same for every draw
+            o = outs[0]  # the fast head's output, shared by every draw
             tti_eps: torch.Tensor | None = None
             if gens is not None:
                 tti_eps = torch.cat(
