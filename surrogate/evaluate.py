@@ -93,7 +93,7 @@ def collect(
             inp = inp.following(*before)
         graph = twin.graph(inp)
         prev[(w, step)] = (inp, graph["ue"].phi_serving.numpy())
-        sample = twin.sample(graph, n_samples, g)
+        sample = twin.sample(graph, n_samples, g).to("cpu")  # graded on the CPU, in numpy
         for nt, kpi, col, attr, _kind in KPIS:
             table, groups = (ues, u_eps) if nt == "ue" else (cells, c_eps)
             order = "ue" if nt == "ue" else "cell"

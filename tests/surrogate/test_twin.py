@@ -186,11 +186,17 @@ def test_eval_surrogate_end_to_end(trained, tmp_path):
     )
     rep = tmp_path / "report"
     assert main(["eval-surrogate", "--ckpt", str(ck), "--data", str(data), "--report", str(rep),
-                 "--samples", "4", "--no-progress"]) == 0  # fmt: skip
+                 "--samples", "4", "--device", "cpu", "--no-progress"]) == 0  # fmt: skip
     doc = json.loads((rep / "report.json").read_text())
+    assert "device" not in doc.get("meta", {})  # a CPU report reads as before the option
     assert "ue/sinr_db" in json.dumps(doc)
     assert (rep / "report.md").read_text().count("|") > 10
     assert list(rep.glob("reliability_*.png"))
+    # a device this machine lacks: one line naming it, exit 2, before anything is graded
+    bad = tmp_path / "bad"
+    assert main(["eval-surrogate", "--ckpt", str(ck), "--data", str(data), "--report", str(bad),
+                 "--device", "cuda:99", "--no-progress"]) == 2  # fmt: skip
+    assert not bad.exists()
 
 
 def test_eval_refuses_a_dataset_without_replicas(trained, twin_dataset, tmp_path):
