@@ -379,7 +379,9 @@ def best_cell(
     score = torch.where(
         awake[..., None], rsrp_dbm + cio_db[..., None], torch.full_like(rsrp_dbm, -torch.inf)
     )
-    return score.argmax(1)
+    # max(...).indices, not argmax: the same indices (the first maximum on ties, as
+    # documented for both) and several times faster when reducing a middle dimension
+    return score.max(1).indices
 
 
 @dataclass(frozen=True)
