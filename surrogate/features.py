@@ -88,6 +88,11 @@ def config_delta(config: CellConfig, prev: CellConfig | None) -> np.ndarray:
     return now - before
 
 
+def _host(data: Any, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """A CPU tensor of host data (numpy arrays, lists), whatever torch's default device."""
+    return torch.tensor(data, dtype=dtype, device="cpu")
+
+
 @dataclass(frozen=True)
 class SceneBatch:
     """``B`` scenes of one scenario with the same number of UEs (float64 tensors)."""
@@ -137,8 +142,8 @@ class SceneBatch:
                         f"prev_ue_xy_m must have the shape of ue_xy_m {a.shape}, got {p.shape}"
                     )
                 start_l.append(p)
-            start = torch.tensor(np.stack(start_l))
-            known = torch.tensor([s.prev_ue_xy_m is not None for s in scenes])
+            start = _host(np.stack(start_l))
+            known = _host([s.prev_ue_xy_m is not None for s in scenes])
         cached = None
         if any(s.prev_ue_serving is not None for s in scenes):
             n_cells = sc.n_cells
@@ -154,20 +159,16 @@ class SceneBatch:
                         f"[0, {n_cells}), got shape {v.shape}"
                     )
                 rows.append(v.astype(np.int64))
-            cached = torch.tensor(np.stack(rows))
+            cached = _host(np.stack(rows))
         out = SceneBatch(
             scenario=sc,
             configs=tuple(s.config for s in scenes),
-            ue_xy_m=torch.tensor(np.stack(xy)),
-            ue_indoor=torch.tensor(np.stack([np.asarray(s.ue_indoor, bool) for s in scenes])),
-            ue_speed_mps=torch.tensor(
-                np.stack([np.asarray(s.ue_speed_mps, float) for s in scenes])
-            ),
-            load_factor=torch.tensor([float(s.load_factor) for s in scenes], dtype=torch.float64),
-            hour=torch.tensor([float(s.hour) for s in scenes], dtype=torch.float64),
-            config_delta=torch.tensor(
-                np.stack([config_delta(s.config, s.prev_config) for s in scenes])
-            ),
+            ue_xy_m=_host(np.stack(xy)),
+            ue_indoor=_host(np.stack([np.asarray(s.ue_indoor, bool) for s in scenes])),
+            ue_speed_mps=_host(np.stack([np.asarray(s.ue_speed_mps, float) for s in scenes])),
+            load_factor=_host([float(s.load_factor) for s in scenes], dtype=torch.float64),
+            hour=_host([float(s.hour) for s in scenes], dtype=torch.float64),
+            config_delta=_host(np.stack([config_delta(s.config, s.prev_config) for s in scenes])),
             ue_start_xy_m=start,
             start_known=known,
             start_serving=cached,

@@ -36,7 +36,7 @@ def default_device(device: str):
         torch.set_default_device(None)
 
 
-def _scenes(name: str, b: int) -> SceneBatch:
+def _inputs(name: str, b: int) -> list[SceneInputs]:
     """``b`` walked scenes of a scenario, with a config change (Φ crossings, config deltas)."""
     sc = load_scenario(name)
     population = PopulationSampler(sc)
@@ -62,7 +62,11 @@ def _scenes(name: str, b: int) -> SceneBatch:
                 prev_ue_xy_m=pop.xy_m.numpy(),
             )  # fmt: skip
         )
-    return SceneBatch.of(scenes)
+    return scenes
+
+
+def _scenes(name: str, b: int) -> SceneBatch:
+    return SceneBatch.of(_inputs(name, b))
 
 
 def _draw(twin: Twin, scenes: SceneBatch) -> list[TwinSample]:
@@ -102,6 +106,22 @@ def test_every_tensor_is_made_where_its_inputs_are(name):
         got = _draw(twin, scenes)
     for a, b in zip(ref, got, strict=True):
         _assert_same(a, b)
+
+
+@needs_twin
+def test_single_scene_graphs_are_built_and_collated_on_the_cpu():
+    """The path of data loaders and eval-surrogate: Twin.graph per scene, a list to sample."""
+    inputs = _inputs("hex7-uma", 2)
+
+    def draw(twin: Twin) -> TwinSample:
+        graphs = [twin.graph(inp) for inp in inputs]
+        return twin.sample(graphs, 2, [torch.Generator().manual_seed(b) for b in range(2)])
+
+    ref = draw(Twin.load(default_checkpoint()))
+    twin = Twin.load(default_checkpoint())
+    with default_device("meta"):
+        got = draw(twin)
+    _assert_same(ref, got)
 
 
 def test_device_names_are_checked():
