@@ -103,9 +103,10 @@ def twin_paths(model: TwinModel, compile: bool, backend: Any = "inductor") -> Tw
         # the checks and the validity warning of the path loss, which do nothing while
         # dynamo traces (they would cut the graph): on the links' (float32) distances
         prop = st.scenario.propagation
+        # (the statics as float32 too: float64 ones would promote a copy of every distance)
         pathloss.warn_validity(
-            prop.model, links.distance_2d_m, st.carrier_ghz[:, None], st.cell_h_m[:, None],
-            prop.ue_height_m,
+            prop.model, links.distance_2d_m, st.carrier_ghz[:, None].float(),
+            st.cell_h_m[:, None].float(), prop.ue_height_m,
         )  # fmt: skip
         return links
 
