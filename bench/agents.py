@@ -76,9 +76,9 @@ def run_row(
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     """Print the table (and write JSON)."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     ap.add_argument("--scenario", default="hex7-uma")
     ap.add_argument("--n-envs", type=int, default=16, help="batched twin envs")
     ap.add_argument("--agent-envs", type=int, default=12, help="batched twin envs for cell-agents")
@@ -90,7 +90,7 @@ def main() -> None:
     ap.add_argument("--compile-twin", action="store_true", help="torch.compile the twin")
     ap.add_argument("--twin-device", default="cpu", help="device of the twin (cpu, cuda, …)")
     ap.add_argument("--json", default=None)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     tuned = tune_allocator()  # before any backend, so both run with the same allocator
     torch.set_num_threads(args.threads)
     envs = {"single-agent": args.n_envs, "cell-agents": args.agent_envs}

@@ -151,9 +151,11 @@ def _run(args: list[str]) -> None:
         raise SystemExit(f"step failed ({code}): rantwin {' '.join(args)}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     """Build data, train, grade, and copy the checkpoint into the package."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     ap.add_argument("--work", default="runs/default-twin", help="datasets, logs, reports")
     ap.add_argument("--out", default="surrogate/default_twin", help="final checkpoint dir")
     ap.add_argument("--worlds", type=int, default=60, help="worlds per training family")
@@ -177,7 +179,7 @@ def main() -> None:
         help="episodes from midnight only, instead of start hours over the whole day "
         "(families: one per world; built-ins: 0/6/12/18 h)",
     )
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.train_seeds < 1:
         raise SystemExit(f"--train-seeds: {args.train_seeds}, need at least 1")
     work = Path(args.work)

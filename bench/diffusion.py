@@ -231,9 +231,11 @@ def plot(res: dict, out: Path) -> list[Path]:
     return written
 
 
-def main() -> None:
+def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     """Run the benchmark (see the module docstring)."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     ap.add_argument("--twin", default="surrogate/default_twin", help="twin checkpoint dir")
     ap.add_argument("--head", help="diffusion-head checkpoint dir (required unless --replot)")
     ap.add_argument("--data", help="held-out replicas dataset (required unless --replot)")
@@ -270,7 +272,7 @@ def main() -> None:
     ap.add_argument(
         "--replot", action="store_true", help="only redraw the PNGs from OUT/diffusion-bench.json"
     )
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.replot:
         out = Path(args.out)
         print(*plot(json.loads((out / "diffusion-bench.json").read_text()), out), sep="\n")

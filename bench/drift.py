@@ -69,9 +69,11 @@ def _by_step(path: Path, table: str, column: str, n_steps: int) -> list[np.ndarr
     return [val[step == k] for k in range(n_steps)]
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     """Run the three rollouts, compare per step, write JSON + PNG."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     ap.add_argument("--work", required=True, help="folder for the rollouts and the report")
     ap.add_argument("--scenario", default="hex7-uma", help="built-in scenario")
     ap.add_argument("--steps", type=int, default=50, help="super-steps per episode")

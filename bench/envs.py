@@ -158,9 +158,11 @@ def bench(
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     """Run the benchmark and print a JSON summary."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     ap.add_argument(
         "--steps", type=int, default=3, help="timed env steps per batched row (×10 single)"
     )
@@ -179,7 +181,7 @@ def main() -> None:
         help="scenario to run (repeat; default: hex7-uma and hex19-uma)",
     )  # fmt: skip
     ap.add_argument("--json", help="write the summary here too")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     device = str(resolve_device(args.device))  # a clear error before the minutes of measuring
     tuned = tune_allocator()  # before any backend, so both run with the same allocator
     if args.threads is not None:

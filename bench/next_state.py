@@ -198,9 +198,11 @@ def _markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     """Command line (``--help``)."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     ap.add_argument("--twin", default=None, help="twin checkpoint dir (default: the bundled)")
     ap.add_argument("--data", action="append", required=True, help="held-out dataset (repeat)")
     ap.add_argument(

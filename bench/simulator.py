@@ -78,16 +78,18 @@ def bench_batched(name: str, batch: int, steps: int) -> dict:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     """Run the benchmark and print a JSON summary."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     ap.add_argument("--steps", type=int, default=5, help="timed super-steps per scenario")
     ap.add_argument(
         "--batch", type=int, default=16, help="hex7 episodes stepped together (0: skip)"
     )
     ap.add_argument("--profile", action="store_true", help="print a cProfile of hex7-uma")
     ap.add_argument("--json", help="write the summary here too")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     tuned = tune_allocator()  # before any backend, so both run with the same allocator
     out = {"torch_threads": torch.get_num_threads(), "allocator_tuned": tuned}
     h7 = bench_scenario("hex7-uma", args.steps)

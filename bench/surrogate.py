@@ -103,9 +103,11 @@ def _twin_rows(twin: Twin, out: dict, tag: str, repeats: int, sim_s: float) -> N
     out[f"{tag}first_calls_s"] = warm
 
 
-def main() -> None:
+def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     """Measure and print a JSON summary with ratios."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     ap.add_argument(
         "--checkpoint",
         action="append",
@@ -118,7 +120,7 @@ def main() -> None:
     ap.add_argument(
         "--device", default="cpu", help="device of the twin rows (cpu, cuda, cuda:1, …)"
     )
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     device = resolve_device(args.device)  # a clear error before the minutes of measuring
     tuned = tune_allocator()  # before any backend, so both run with the same allocator
     torch.set_num_threads(args.threads)

@@ -55,15 +55,17 @@ def variants(epochs: int, minutes: float):
     ]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     """Train every arm, grade it, print and save a summary."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     ap.add_argument("--work", default="runs/default-twin", help="default_twin's work directory")
     ap.add_argument("--epochs", type=int, default=12, help="epochs per arm (same for all)")
     ap.add_argument("--minutes", type=float, default=12.0, help="time cap per arm")
     ap.add_argument("--arms", default="v0,v05,sim-only,hgt", help="comma-separated arms")
     ap.add_argument("--samples", type=int, default=32, help="twin ensemble size")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     work = Path(args.work)
     whole_day = scenario_data_dir(work, TRAIN_SCENARIOS[0], SCENARIO_HOURS[0]).is_dir()
     data = [str(d) for d in train_data_dirs(work, whole_day)]

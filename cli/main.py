@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from rantwin.allocator import tune_allocator
 
 from . import (
+    bench,
     calibrate,
     dataset,
     demo,
@@ -39,6 +40,7 @@ VERBS = (
     eval_surrogate,
     train_agent,
     eval_policy,
+    bench,
 )
 
 EPILOG = """\
@@ -53,6 +55,7 @@ Typical session:
   rantwin rollout --backend surrogate --scenario hex7-uma --out data/twin-rollouts
   rantwin train-agent --out runs/ppo         train PPO on the batched twin
   rantwin eval-policy --policy runs/ppo --policy static --backend both --report rep
+  rantwin bench envs --scenario hex7-uma    env speed, surrogate against simulator
 Run `rantwin VERB --help` for the options of each verb.
 """
 

@@ -18,7 +18,7 @@ BUILTINS = ("hex7-uma", "hex19-uma", "hex7-umi", "rma-sparse", "hetnet-macro-sma
             "calib-38901-uma")  # fmt: skip
 
 HELP = {
-    (): ["scenarios", "simulate", "dataset", "calibrate", "--version"],
+    (): ["scenarios", "simulate", "dataset", "calibrate", "bench", "--version"],
     ("scenarios",): ["name"],
     ("simulate",): ["--scenario", "--family", "--worlds", "--episodes", "--steps", "--actions",
                     "--seed", "--out", "--resume", "--plots", "--no-progress"],
