@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from rantwin.scenarios import RewardWeights
 from rantwin.surrogate.diffusion.sampler import SAMPLERS, SamplerConfig
 from rantwin.surrogate.evaluate import collect, grade_twin
 from rantwin.surrogate.report import report_markdown, write_report
@@ -22,7 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "(`rantwin simulate --family F --worlds N --episodes E --replicas ...`): per KPI "
             "and node type, p10-p90 coverage, reliability curve, band width, CRPS, energy "
             "score of each scene's joint vector, spread-skill, JSD/TV/NRMSE of marginals, "
-            "each next to the simulator's own floor. Writes report.json, report.md and PNG "
+            "and the rate of coverage holes (SINR below a threshold), each next to the "
+            "simulator's own floor. Writes report.json, report.md and PNG "
             "figures into --report."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -53,6 +55,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="device the twin samples on (cpu, cuda, cuda:1, …); the draws' random numbers "
         "and the grading stay on the CPU, so results differ by float rounding only",
     )
+    p.add_argument(
+        "--coverage-sinr-db",
+        type=float,
+        default=RewardWeights().coverage_sinr_db,
+        help="also grade the coverage-hole event SINR < this (dB) per UE, as the reward's "
+        "coverage term counts it (report key ue/coverage_hole: rates, Brier score)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -67,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     twin = Twin.load(args.ckpt, head=args.diffusion, sampler=sampler, device=args.device)
     data = collect(twin, args.data, args.samples, args.seed, args.max_scenes,
                    progress=not args.no_progress)  # fmt: skip
-    results = grade_twin(data)
+    results = grade_twin(data, args.coverage_sinr_db)
     out = Path(args.report)
     meta = {
         "ckpt": str(args.ckpt),
@@ -82,6 +91,11 @@ def run(args: argparse.Namespace) -> int:
     (out / "report.md").write_text(report_markdown(results))
     for key, r in results.items():
         m, f = r["model"], r["floor"]
+        if "threshold_db" in r:  # the coverage-hole event: its rates say more than a CRPS
+            print(f"{key} (SINR < {r['threshold_db']:g} dB): rate {m['event_rate_pred']:.4f} "
+                  f"(observed {m['event_rate_obs']:.4f}, simulator floor "
+                  f"{f['event_rate_pred']:.4f})")  # fmt: skip
+            continue
         cov = m.get("coverage_p10_p90")
         cov_txt = f"coverage {cov:.3f}, " if cov is not None else ""
         print(f"{key}: {cov_txt}CRPS {m['crps_mean']:.4g} (floor {f['crps_mean']:.4g})")

@@ -10,6 +10,7 @@ have said); the twin draws ``n_samples`` from the scene inputs. Every KPI is gra
 
 from __future__ import annotations
 
+import math
 import os
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from rantwin.datasets import open_dataset
-from rantwin.scenarios import scenario_from_dict
+from rantwin.scenarios import RewardWeights, scenario_from_dict
 
 from .data import _groups, scene_inputs_and_targets
 from .features import SceneInputs
@@ -112,17 +113,46 @@ def collect(
     )
 
 
-def grade_twin(data: EvalData) -> dict[str, dict]:
-    """``floor_vs_model`` for every KPI (energy score over each scene's joint vector)."""
+#: Key of the derived coverage-hole grade (:func:`grade_twin`).
+COVERAGE_HOLE = "ue/coverage_hole"
+
+
+def grade_twin(
+    data: EvalData, coverage_sinr_db: float | None = RewardWeights().coverage_sinr_db
+) -> dict[str, dict]:
+    """``floor_vs_model`` for every KPI (energy score over each scene's joint vector).
+
+    Besides the KPIs, the **coverage-hole event** ``SINR < coverage_sinr_db`` of every UE
+    (the reward's coverage term, :mod:`rantwin.envs.reward`; default −5 dB) is graded as an
+    event under :data:`COVERAGE_HOLE`: its observed rate, the twin's and the floor's
+    (``event_rate_obs`` / ``event_rate_pred``), Brier score and probability reliability. It
+    reads the SINR draws' lower tail at one point, which the CRPS of the whole SINR
+    distribution can hide: a twin with calibrated p10–p90 bands may still put too much mass
+    below the threshold. ``None`` leaves it out. The entry records the threshold
+    (``threshold_db``).
+    """
     kinds: dict[str, Literal["continuous", "event"]] = {
         f"{nt}/{kpi}": "event" if kind == "event" else "continuous" for nt, kpi, _, _, kind in KPIS
     }
-    return {
+    out = {
         key: floor_vs_model(
             data.obs[key], data.twin[key], data.sim[key], kinds[key], scene_ids=data.scene[key]
         )
         for key in data.obs
     }
+    if coverage_sinr_db is not None and not math.isfinite(coverage_sinr_db):
+        raise ValueError(f"coverage_sinr_db must be finite (dB) or None, got {coverage_sinr_db}")
+    if coverage_sinr_db is not None and "ue/sinr_db" in data.obs:
+
+        def hole(x: np.ndarray) -> np.ndarray:
+            return (x < coverage_sinr_db).astype(float)  # an event count: 1 = a hole
+
+        obs, twin, sim = (hole(v["ue/sinr_db"]) for v in (data.obs, data.twin, data.sim))
+        out[COVERAGE_HOLE] = floor_vs_model(
+            obs, twin, sim, "event", scene_ids=data.scene["ue/sinr_db"]
+        )
+        out[COVERAGE_HOLE]["threshold_db"] = float(coverage_sinr_db)
+    return out
 
 
 def _cols(table):

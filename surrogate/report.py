@@ -34,6 +34,8 @@ def _entry(key: str, value: Mapping[str, Any]) -> dict[str, Any]:
             "ratios": dict(value.get("ratios", {})),
             **({"coverage_error": value["coverage_error"]} if "coverage_error" in value else {}),
             **({"ratio_ci": value["ratio_ci"]} if "ratio_ci" in value else {}),
+            # a derived event's definition (evaluate.grade_twin's coverage hole)
+            **({"threshold_db": value["threshold_db"]} if "threshold_db" in value else {}),
         }
     if "crps_mean" in value:
         return {"kind": value.get("kind", "continuous"), "model": dict(value), "floor": None}
@@ -250,7 +252,9 @@ def report_markdown(results: Mapping[str, Mapping[str, Any]]) -> str:
             e = entries[key]
             model, floor, ratios = e["model"], e.get("floor"), e.get("ratios", {})
             lines += [
-                f"#### {_split_key(key)[1]} ({e['kind']}, n = {model.get('n', '–')}, "
+                f"#### {_split_key(key)[1]} ({e['kind']}"
+                + (f": SINR < {e['threshold_db']:g} dB" if "threshold_db" in e else "")
+                + f", n = {model.get('n', '–')}, "
                 f"{model.get('n_samples', '–')} twin draws"
                 + (f", {floor.get('n_samples', '–')} simulator runs)" if floor else ")"),
                 "",

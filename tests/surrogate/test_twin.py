@@ -190,6 +190,8 @@ def test_eval_surrogate_end_to_end(trained, tmp_path):
     doc = json.loads((rep / "report.json").read_text())
     assert "device" not in doc.get("meta", {})  # a CPU report reads as before the option
     assert "ue/sinr_db" in json.dumps(doc)
+    hole = doc["kpis"]["ue/coverage_hole"]  # SINR < the reward's default -5 dB, an event
+    assert hole["kind"] == "event" and hole["threshold_db"] == -5.0
     assert (rep / "report.md").read_text().count("|") > 10
     assert list(rep.glob("reliability_*.png"))
     # a device this machine lacks: one line naming it, exit 2, before anything is graded
