@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rantwin.scenarios import RewardWeights
 from rantwin.surrogate.diffusion.sampler import SAMPLERS, SamplerConfig
-from rantwin.surrogate.evaluate import collect, grade_twin
+from rantwin.surrogate.evaluate import check_coverage_sinr_db, collect, grade_twin
 from rantwin.surrogate.report import report_markdown, write_report
 from rantwin.surrogate.twin import Twin
 
@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     """Collect, grade, write, print a summary line per KPI."""
     if args.samples < 2:
         raise ValueError(f"--samples must be >= 2, got {args.samples}")
+    check_coverage_sinr_db(args.coverage_sinr_db)  # before the minutes of sampling
     sampler = None
     if args.diffusion:
         sampler = SamplerConfig(kind=args.diffusion_sampler, steps=args.diffusion_steps)

@@ -117,13 +117,20 @@ def collect(
 COVERAGE_HOLE = "ue/coverage_hole"
 
 
+def check_coverage_sinr_db(value: float | None) -> None:
+    """Raise ``ValueError`` unless the coverage-hole threshold is a finite dB value or None."""
+    if value is not None and not math.isfinite(value):
+        raise ValueError(f"coverage_sinr_db must be finite (dB) or None, got {value}")
+
+
 def grade_twin(
     data: EvalData, coverage_sinr_db: float | None = RewardWeights().coverage_sinr_db
 ) -> dict[str, dict]:
     """``floor_vs_model`` for every KPI (energy score over each scene's joint vector).
 
     Besides the KPIs, the **coverage-hole event** ``SINR < coverage_sinr_db`` of every UE
-    (the reward's coverage term, :mod:`rantwin.envs.reward`; default −5 dB) is graded as an
+    (the reward's coverage term, :mod:`rantwin.envs.reward`, which counts the active UEs
+    only; here every UE, as for the SINR grade; default −5 dB) is graded as an
     event under :data:`COVERAGE_HOLE`: its observed rate, the twin's and the floor's
     (``event_rate_obs`` / ``event_rate_pred``), Brier score and probability reliability. It
     reads the SINR draws' lower tail at one point, which the CRPS of the whole SINR
@@ -131,6 +138,7 @@ def grade_twin(
     below the threshold. ``None`` leaves it out. The entry records the threshold
     (``threshold_db``).
     """
+    check_coverage_sinr_db(coverage_sinr_db)
     kinds: dict[str, Literal["continuous", "event"]] = {
         f"{nt}/{kpi}": "event" if kind == "event" else "continuous" for nt, kpi, _, _, kind in KPIS
     }
@@ -140,8 +148,6 @@ def grade_twin(
         )
         for key in data.obs
     }
-    if coverage_sinr_db is not None and not math.isfinite(coverage_sinr_db):
-        raise ValueError(f"coverage_sinr_db must be finite (dB) or None, got {coverage_sinr_db}")
     if coverage_sinr_db is not None and "ue/sinr_db" in data.obs:
 
         def hole(x: np.ndarray) -> np.ndarray:

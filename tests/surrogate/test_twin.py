@@ -199,6 +199,9 @@ def test_eval_surrogate_end_to_end(trained, tmp_path):
     assert main(["eval-surrogate", "--ckpt", str(ck), "--data", str(data), "--report", str(bad),
                  "--device", "cuda:99", "--no-progress"]) == 2  # fmt: skip
     assert not bad.exists()
+    assert main(["eval-surrogate", "--ckpt", str(ck), "--data", str(data), "--report", str(bad),
+                 "--coverage-sinr-db", "nan", "--no-progress"]) == 2  # fmt: skip
+    assert not bad.exists()
 
 
 def test_eval_refuses_a_dataset_without_replicas(trained, twin_dataset, tmp_path):
