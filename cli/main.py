@@ -85,16 +85,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_code(exc: SystemExit) -> int:
+    """The exit code a ``SystemExit`` (argparse's) stands for."""
+    return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rantwin`` console script. Returns the exit code."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors: return the code, not raise
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        return _exit_code(exc)
     try:
         tune_allocator()  # see rantwin.allocator: big speed-up of batched tensor work
         return int(args.func(args) or 0)
+    except SystemExit as exc:  # a verb's own parser: `rantwin bench NAME --help`, its errors
+        return _exit_code(exc)
     except KeyboardInterrupt:
         hint = "; rerun with --resume to finish" if hasattr(args, "resume") else ""
         print(f"rantwin {args.verb}: interrupted{hint}", file=sys.stderr)
