@@ -18,6 +18,9 @@
 
 Every step resumes: rerunning after an interruption reuses finished datasets and every
 finished training candidate of the same data, preset, seed and code (:func:`finished_loss`).
+``--grade-only`` runs step 3 alone on the checkpoint in ``--out`` (and ``--docs``): when the
+grading gains a metric, the bundled twin's report is regraded in about two minutes, on the
+same replicas sets (same seeds), so every earlier number must come out unchanged.
 The bundled checkpoint's history: a first build with the defaults (whole day, 60 worlds per
 family, 4 episodes of each built-in scenario at each of 0/6/12/18 h, 30-minute training cap)
 on 2026-12-01, on 2 CPU cores, with the five training families and ``random-default``
@@ -171,6 +174,12 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
         "the lowest held-out validation loss is kept",
     )
     ap.add_argument("--skip-eval", action="store_true", help="no grading step")
+    ap.add_argument(
+        "--grade-only",
+        action="store_true",
+        help="no data or training: grade the checkpoint already in --out (and write --docs), "
+        "e.g. after the grading gained a metric",
+    )
     ap.add_argument("--docs", default=None, help="also write the grading report page here")
     ap.add_argument(
         "--midnight",
@@ -183,6 +192,17 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     if args.train_seeds < 1:
         raise SystemExit(f"--train-seeds: {args.train_seeds}, need at least 1")
     work = Path(args.work)
+    if args.grade_only:
+        ckpt = Path(args.out)
+        if args.skip_eval:
+            raise SystemExit("--grade-only and --skip-eval exclude each other")
+        if not (ckpt / META).is_file():
+            raise SystemExit(f"--grade-only: {ckpt / META} not found (--out names the checkpoint)")
+        work.mkdir(parents=True, exist_ok=True)
+        grade(work, ckpt, args.seed, args.whole_day)
+        if args.docs:
+            print(f"docs page written: {write_docs(work, ckpt, Path(args.docs))}")
+        return
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     # random-default: random configs, held with probability 1/2, so the twin sees steps with
@@ -296,49 +316,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
         shutil.copy2(candidate_dir(work, best) / f, ckpt / f)
     print(f"trained after {(time.monotonic() - t0) / 60:.1f} min")
     if not args.skip_eval:
-        grades = [
-            (HELD_OUT_FAMILY, ["--family", HELD_OUT_FAMILY, "--worlds", "8", "--steps", "3"]),
-            (SCENARIO_REPORT, ["--scenario", HELD_OUT_SCENARIO, *SCENARIO_GRADE]),
-        ]
-        if args.whole_day:  # a whole-day twin is also graded at noon (busy hour)
-            grades.append(
-                (f"{HELD_OUT_FAMILY}-noon",
-                 ["--family", HELD_OUT_FAMILY, "--worlds", "8", "--steps", "3",
-                  "--start-hour", "12"])
-            )  # fmt: skip
-        for name, extra in grades:
-            rep = work / "data" / f"replicas-{name}"
-            _run(
-                [
-                    "simulate",
-                    *extra,
-                    "--episodes",
-                    "4",
-                    "--replicas",
-                    "--actions",
-                    "random",
-                    "--seed",
-                    str(args.seed + 30),
-                    "--out",
-                    str(rep),
-                    "--resume",
-                    "--no-progress",
-                ]
-            )
-            _run(
-                [
-                    "eval-surrogate",
-                    "--ckpt",
-                    str(ckpt),
-                    "--data",
-                    str(rep),
-                    "--samples",
-                    "32",
-                    "--report",
-                    str(work / "reports" / name),
-                    "--no-progress",
-                ]
-            )
+        grade(work, ckpt, args.seed, args.whole_day)
     if args.docs and not args.skip_eval:
         write_docs(work, ckpt, Path(args.docs))
     out = Path(args.out)
@@ -346,6 +324,58 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     for f in ("model.safetensors", "twin.json", "metrics.csv"):
         shutil.copy2(ckpt / f, out / f)
     print(f"default twin written to {out} after {(time.monotonic() - t0) / 60:.1f} min")
+
+
+def grade(work: Path, ckpt: Path, seed: int, whole_day: bool) -> None:
+    """The grading step: replicas sets of the held-out family and scenario, ``eval-surrogate``.
+
+    The replicas datasets (``work/data/replicas-*``, seed ``seed + 30``) are reused when
+    finished; the reports go to ``work/reports/<name>`` (what :func:`write_docs` reads).
+    A whole-day twin (``whole_day``) is also graded at noon.
+    """
+    grades = [
+        (HELD_OUT_FAMILY, ["--family", HELD_OUT_FAMILY, "--worlds", "8", "--steps", "3"]),
+        (SCENARIO_REPORT, ["--scenario", HELD_OUT_SCENARIO, *SCENARIO_GRADE]),
+    ]
+    if whole_day:  # a whole-day twin is also graded at noon (busy hour)
+        grades.append(
+            (f"{HELD_OUT_FAMILY}-noon",
+             ["--family", HELD_OUT_FAMILY, "--worlds", "8", "--steps", "3",
+              "--start-hour", "12"])
+        )  # fmt: skip
+    for name, extra in grades:
+        rep = work / "data" / f"replicas-{name}"
+        _run(
+            [
+                "simulate",
+                *extra,
+                "--episodes",
+                "4",
+                "--replicas",
+                "--actions",
+                "random",
+                "--seed",
+                str(seed + 30),
+                "--out",
+                str(rep),
+                "--resume",
+                "--no-progress",
+            ]
+        )
+        _run(
+            [
+                "eval-surrogate",
+                "--ckpt",
+                str(ckpt),
+                "--data",
+                str(rep),
+                "--samples",
+                "32",
+                "--report",
+                str(work / "reports" / name),
+                "--no-progress",
+            ]
+        )
 
 
 #: Figures copied into the docs page (the rest stay in the work directory).

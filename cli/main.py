@@ -100,7 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         tune_allocator()  # see rantwin.allocator: big speed-up of batched tensor work
         return int(args.func(args) or 0)
-    except SystemExit as exc:  # a verb's own parser: `rantwin bench NAME --help`, its errors
+    except SystemExit as exc:  # a verb's own parser (`rantwin bench NAME --help`, its errors)
+        if isinstance(exc.code, str):  # SystemExit("message"), as the benches end on bad input
+            print(f"rantwin {args.verb}: error: {exc.code}", file=sys.stderr)
         return _exit_code(exc)
     except KeyboardInterrupt:
         hint = "; rerun with --resume to finish" if hasattr(args, "resume") else ""

@@ -81,3 +81,20 @@ def test_the_lowest_validation_loss_is_kept():
     assert select_candidate({3: 1.5, 2: 1.5}) == 2  # a tie goes to the lowest seed
     with pytest.raises(ValueError, match="losses"):
         select_candidate({})
+
+
+def test_grade_only_needs_a_checkpoint_and_the_grading(tmp_path, capsys):
+    import pytest
+
+    from rantwin.bench.default_twin import main as build
+    from rantwin.cli.main import main
+
+    # a missing checkpoint is named before anything is simulated or graded
+    with pytest.raises(SystemExit, match="twin.json not found"):
+        build(["--grade-only", "--work", str(tmp_path / "w"), "--out", str(tmp_path / "none")])
+    assert not (tmp_path / "w").exists()
+    # through the CLI: the bench's message on one line, exit 2
+    code = main(["bench", "default-twin", "--grade-only", "--skip-eval", "--work",
+                 str(tmp_path / "w"), "--out", str(tmp_path)])  # fmt: skip
+    assert code == 2
+    assert "rantwin bench: error: --grade-only and --skip-eval" in capsys.readouterr().err
