@@ -16,8 +16,8 @@ compilation counts in SB3's fps, as it would in a training run) and ``--twin-dev
 GPU twin.
 
 Usage: ``python -m rantwin.bench.agents [--n-envs 16] [--agent-envs 12] [--rollouts 1]
-[--threads 2] [--modes ...] [--compile-twin] [--twin-device DEV] [--json OUT]``. It takes a
-few minutes; run it on an idle machine.
+[--threads 2] [--modes ...] [--compile-twin] [--twin-device DEV] [--json OUT]
+[--no-progress]``. It takes a few minutes; run it on an idle machine.
 """
 
 from __future__ import annotations
@@ -43,8 +43,12 @@ def run_row(
     scenario: str,
     compile_twin: bool = False,
     twin_device: str = "cpu",
+    progress: bool = False,
 ) -> dict:
-    """Train default PPO for ``rollouts`` rollouts; SB3's logged fps and our env steps/s."""
+    """Train default PPO for ``rollouts`` rollouts; SB3's logged fps and our env steps/s.
+
+    ``progress``: SB3's progress bar over the row's timesteps.
+    """
     per_env = 21 if policy == "cell-agents" else 1
     sb3_envs = n_envs * per_env
     steps = 2048 * n_envs * rollouts  # env steps: 2048 SB3 steps per slot per rollout
@@ -60,7 +64,7 @@ def run_row(
         twin_device=twin_device,
     )
     with tempfile.TemporaryDirectory() as tmp:
-        res = train(cfg, tmp, progress=False)
+        res = train(cfg, tmp, progress=progress)
         with open(Path(tmp) / "progress.csv") as f:
             rows = list(csv.DictReader(f))
     fps = [float(r["time/fps"]) for r in rows if r.get("time/fps")]
@@ -90,14 +94,16 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     ap.add_argument("--compile-twin", action="store_true", help="torch.compile the twin")
     ap.add_argument("--twin-device", default="cpu", help="device of the twin (cpu, cuda, …)")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
     tuned = tune_allocator()  # before any backend, so both run with the same allocator
     torch.set_num_threads(args.threads)
     envs = {"single-agent": args.n_envs, "cell-agents": args.agent_envs}
     rows = [
-        run_row(m, envs[m], args.rollouts, args.scenario, args.compile_twin, args.twin_device)
+        run_row(m, envs[m], args.rollouts, args.scenario, args.compile_twin, args.twin_device,
+                progress=not args.no_progress)
         for m in args.modes
-    ]
+    ]  # fmt: skip
     print(f"allocator tuned: {tuned} (rantwin.allocator; RANTWIN_MALLOC=system to compare)")
     print("| mode | twin | twin envs | SB3 envs | SB3 fps | env steps/s | × 189 fps |")
     print("|---|---|---|---|---|---|---|")

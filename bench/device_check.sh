@@ -80,7 +80,7 @@ step envs 300 python3 -m rantwin.bench.envs --device "$DEVICE" "${envs[@]}" \
     --json "$OUT/envs.json"
 if [ "${AGENTS:-0}" = 1 ]; then
     step agents 540 python3 -m rantwin.bench.agents --modes single-agent \
-        --twin-device "$DEVICE" --threads 8 --json "$OUT/agents.json"
+        --twin-device "$DEVICE" --threads 8 --no-progress --json "$OUT/agents.json"
 fi
 echo "device check: $([ $status -eq 0 ] && echo all steps passed || echo a step failed)"
 exit $status

@@ -26,17 +26,20 @@ timed steps. Ratios surrogate / simulator single env are printed when both exist
 simulator (``speedup_vs_simulator_batched``), the fairer comparison for batch work.
 
 Usage: ``python -m rantwin.bench.envs [--steps N] [--checkpoint DIR] [--threads T]
-[--compile] [--device DEV] [--scenario NAME ...] [--json OUT]``.
+[--compile] [--device DEV] [--scenario NAME ...] [--json OUT] [--no-progress]``.
+A progress bar and each finished row go to stderr, the JSON to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from rantwin.allocator import tune_allocator
 from rantwin.envs import RanControlEnv, RanControlVectorEnv
@@ -120,34 +123,37 @@ def bench(
     checkpoint: str | None = None,
     compile: bool = False,
     device: str = "cpu",
+    progress: bool = False,
 ) -> dict:
     """Every row of :data:`ROWS` for one scenario (and the compiled rows with ``compile``).
 
-    ``device``: where the surrogate rows' twin runs.
+    ``device``: where the surrogate rows' twin runs. ``progress``: a bar on stderr, and each
+    finished row printed there at once (an interrupted run keeps what it measured).
     """
     from rantwin.envs.backends.surrogate import default_checkpoint
 
     have_twin = checkpoint is not None or default_checkpoint() is not None
+    plan = [(*row, False) for row in ROWS]  # (backend, batch, vector, one_call, compiled)
+    if compile and have_twin:
+        plan += [(b, n, v, False, True) for b, n, v, one in ROWS if b == "surrogate" and not one]
     out: dict[str, object] = {}
-    for backend, batch, vector, one_call in ROWS:
+    bar = tqdm(plan, desc=scenario, unit="row", file=sys.stderr, disable=not progress)
+    for backend, batch, vector, one_call, compiled in bar:
         key = f"{backend} B={batch}" if vector else f"{backend} single"
         key += " one call" if one_call else ""
+        key += " compiled" if compiled else ""
         if backend == "surrogate" and not have_twin:
             out[key] = NOT_AVAILABLE
             continue
+        bar.set_postfix_str(key)
         # a single env step is short: time SINGLE_FACTOR times as many steps
         n = steps if vector else steps * SINGLE_FACTOR
         dev = device if backend == "surrogate" else "cpu"
-        out[key] = run_row(scenario, backend, batch, vector, n, checkpoint, one_call, device=dev)
-    if compile and have_twin:
-        for backend, batch, vector, one_call in ROWS:
-            if backend != "surrogate" or one_call:
-                continue
-            key = (f"surrogate B={batch}" if vector else "surrogate single") + " compiled"
-            n = steps if vector else steps * SINGLE_FACTOR
-            out[key] = run_row(
-                scenario, backend, batch, vector, n, checkpoint, compile=True, device=device
-            )
+        out[key] = run_row(
+            scenario, backend, batch, vector, n, checkpoint, one_call, compiled, device=dev
+        )
+        if progress:
+            bar.write(f"{scenario} {key}: {out[key]}", file=sys.stderr)
     sim, sim_b = out["simulator single"], out["simulator B=16"]
     for key, row in out.items():
         if key.startswith("surrogate") and isinstance(row, dict) and isinstance(sim, dict):
@@ -181,6 +187,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
         help="scenario to run (repeat; default: hex7-uma and hex19-uma)",
     )  # fmt: skip
     ap.add_argument("--json", help="write the summary here too")
+    ap.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     args = ap.parse_args(argv)
     device = str(resolve_device(args.device))  # a clear error before the minutes of measuring
     tuned = tune_allocator()  # before any backend, so both run with the same allocator
@@ -196,7 +203,9 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
         "twin_device": device,
     }
     for name in args.scenario or ("hex7-uma", "hex19-uma"):
-        out[name] = bench(name, args.steps, args.checkpoint, args.compile, device)
+        out[name] = bench(
+            name, args.steps, args.checkpoint, args.compile, device, not args.no_progress
+        )
     text = json.dumps(out, indent=2)
     print(text)
     if args.json:

@@ -12,7 +12,7 @@ With ``--device cuda`` (or ``cuda:1``, …) the twin rows run on that device (ea
 to the end of its GPU work); the simulator row stays on the CPU, as the simulator does.
 
 Usage: ``python -m rantwin.bench.surrogate --checkpoint DIR [--checkpoint DIR2 …] [--threads N]
-[--device DEV]``.
+[--device DEV] [--no-progress]``. A progress bar and each finished size go to stderr.
 Every further ``--checkpoint`` is measured in the same run (its rows prefixed ``ckpt1_``,
 ``ckpt2_``, …), so two twins (say, two graph configurations) compare side by side.
 """
@@ -22,10 +22,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 import time
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from rantwin.allocator import tune_allocator
 from rantwin.envs.backends.surrogate import MEAS_PERIOD_S
@@ -82,8 +84,14 @@ def _step(twin: Twin, scenes: SceneBatch, g: torch.Generator) -> None:
         torch.cuda.synchronize(twin.device)
 
 
-def _twin_rows(twin: Twin, out: dict, tag: str, repeats: int, sim_s: float) -> None:
-    """Single-scene and batched rows of one twin into ``out`` (keys prefixed by ``tag``)."""
+def _twin_rows(
+    twin: Twin, out: dict, tag: str, repeats: int, sim_s: float, bar: tqdm | None = None
+) -> None:
+    """Single-scene and batched rows of one twin into ``out`` (keys prefixed by ``tag``).
+
+    ``bar``: a progress bar advanced by one per size (1, 64, 256 scenes), each finished size
+    written beside it.
+    """
     g = torch.Generator().manual_seed(0)
     warm = 0.0  # the first call of each size: warm-up, and compilation for a compiled twin
     one = _scenes("hex7-uma", 1)
@@ -91,6 +99,7 @@ def _twin_rows(twin: Twin, out: dict, tag: str, repeats: int, sim_s: float) -> N
     t1 = _median_time(lambda: _step(twin, one, g), repeats)
     out[f"{tag}twin_s_per_superstep_single"] = t1
     out[f"{tag}speedup_single"] = sim_s / t1
+    _advance(bar, f"{tag}one scene: {t1 * 1e3:.1f} ms ({sim_s / t1:.1f}x the simulator)")
     n_ues = one.n_ues
     for b in (64, 256):
         scenes = _scenes("hex7-uma", b, seed=b)
@@ -100,7 +109,14 @@ def _twin_rows(twin: Twin, out: dict, tag: str, repeats: int, sim_s: float) -> N
         out[f"{tag}twin_batch{b}_s_per_call"] = tb
         out[f"{tag}twin_batch{b}_ue_superstep_per_s"] = b * n_ues / tb
         out[f"{tag}speedup_batch{b}_per_scene"] = sim_s / (tb / b)
+        _advance(bar, f"{tag}{b} scenes: {b * n_ues / tb:,.0f} UE-super-steps/s")
     out[f"{tag}first_calls_s"] = warm
+
+
+def _advance(bar: tqdm | None, line: str) -> None:
+    if bar is not None:
+        bar.update()
+        bar.write(line, file=sys.stderr)
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> None:
@@ -120,6 +136,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     ap.add_argument(
         "--device", default="cpu", help="device of the twin rows (cpu, cuda, cuda:1, …)"
     )
+    ap.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     args = ap.parse_args(argv)
     device = resolve_device(args.device)  # a clear error before the minutes of measuring
     tuned = tune_allocator()  # before any backend, so both run with the same allocator
@@ -129,14 +146,18 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     cfg = sim.default_config()
     state, _ = sim.step(sim.reset(0), cfg)
     out["simulator_s_per_superstep"] = _median_time(lambda: sim.step(state, cfg), args.repeats)
+    tags = [("", False)] + ([] if args.no_compile else [("compiled_", True)])
+    bar = None if args.no_progress else tqdm(
+        total=3 * len(tags) * len(args.checkpoint), desc="twin rows", file=sys.stderr
+    )  # fmt: skip
     for i, ckpt in enumerate(args.checkpoint):
         prefix = f"ckpt{i}_" if i else ""
         out[f"{prefix}checkpoint"] = ckpt
-        for tag, compiled in (("", False), ("compiled_", True)):
-            if compiled and args.no_compile:
-                continue
+        for tag, compiled in tags:
             tw = Twin.load(ckpt, compile=compiled, device=device)
-            _twin_rows(tw, out, prefix + tag, args.repeats, out["simulator_s_per_superstep"])
+            _twin_rows(tw, out, prefix + tag, args.repeats, out["simulator_s_per_superstep"], bar)
+    if bar is not None:
+        bar.close()
     print(
         json.dumps(
             {k: round(v, 5) if isinstance(v, float) else v for k, v in out.items()}, indent=2

@@ -17,3 +17,15 @@ def test_an_unknown_device_fails_before_measuring(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["envs", "--device", "gpu0", "--scenario", "hex7-uma"])
     with pytest.raises(ValueError, match="device='gpu0'"):
         envs.main()
+
+
+def test_each_finished_row_is_printed_on_stderr_at_once(tmp_path, capsys):
+    from tests.cli.conftest import write_small_yaml
+
+    small = str(write_small_yaml(tmp_path / "small.yaml"))  # 42 UEs, 20 TTIs
+    out = envs.bench(small, 1, progress=True)
+    err = capsys.readouterr().err
+    for key, row in out.items():  # an interrupted run keeps what it measured
+        if isinstance(row, dict):
+            assert f"{small} {key}: " in err
+    assert "simulator single" in out and "surrogate B=64" in out
