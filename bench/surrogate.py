@@ -1,7 +1,8 @@
 """Speed of the twin against the simulator (issue #4 figures), measured in one run.
 
 - simulator: seconds per super-step of ``hex7-uma`` (after a warm-up step);
-- twin, one scene: Φ features + graph + one sample of ``hex7-uma`` (what one env step costs);
+- twin, one scene: Φ features + graph + one sample of ``hex7-uma`` (what one env step costs),
+  the median of ten times as many calls as the batched rows (a call is ~10 ms);
 - twin, batched: ``B`` scenes of ``hex7-uma`` per call (B = 64, 256), UE-super-steps per
   second = B · n_ues / seconds per call;
 - the same twin rows with ``compile=True`` (:mod:`rantwin.surrogate.compiled`; its one-off
@@ -36,6 +37,8 @@ from rantwin.scenarios.mobility import PopulationSampler, walk
 from rantwin.simulator import Simulator
 from rantwin.surrogate.features import ScenarioStatics, SceneBatch, SceneInputs, phi_links
 from rantwin.surrogate.twin import Twin, resolve_device
+
+SINGLE_FACTOR = 10  # timed one-scene calls per repetition of the batched rows
 
 
 def _scenes(name: str, b: int, seed: int = 0) -> SceneBatch:
@@ -96,7 +99,9 @@ def _twin_rows(
     warm = 0.0  # the first call of each size: warm-up, and compilation for a compiled twin
     one = _scenes("hex7-uma", 1)
     warm += _median_time(lambda: _step(twin, one, g), 1)
-    t1 = _median_time(lambda: _step(twin, one, g), repeats)
+    # a one-scene call is ~10 ms: ten times the repetitions, for a median a busy machine's
+    # hiccups do not move
+    t1 = _median_time(lambda: _step(twin, one, g), SINGLE_FACTOR * repeats)
     out[f"{tag}twin_s_per_superstep_single"] = t1
     out[f"{tag}speedup_single"] = sim_s / t1
     _advance(bar, f"{tag}one scene: {t1 * 1e3:.1f} ms ({sim_s / t1:.1f}x the simulator)")
@@ -131,7 +136,10 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
         help="twin checkpoint directory (repeat: further twins measured in the same run)",
     )
     ap.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads")
-    ap.add_argument("--repeats", type=int, default=5, help="timed repetitions (median)")
+    ap.add_argument(
+        "--repeats", type=int, default=5,
+        help=f"timed repetitions (median; one-scene rows {SINGLE_FACTOR}x as many)",
+    )  # fmt: skip
     ap.add_argument("--no-compile", action="store_true", help="skip the compiled-twin rows")
     ap.add_argument(
         "--device", default="cpu", help="device of the twin rows (cpu, cuda, cuda:1, …)"

@@ -1,10 +1,22 @@
-"""Opt-in ``torch.compile`` of the twin's two hot paths: the Φ link tables and the backbone.
+"""Opt-in ``torch.compile`` of the twin's three hot paths: Φ, the graph's features, the network.
 
 A batched twin step of 64 ``hex7-uma`` scenes spends about a third of its time in Φ
 (:func:`.features.phi_links`: float64 elementwise path loss, antenna and SINR over
 ``[B, n_cells, n_ues]``) and most of the rest in the backbone (``TwinModel.embed``: per-edge
 elementwise products, gathers and scatters of the message passing). Both are chains of
-small elementwise kernels that TorchInductor fuses into a few loops.
+small elementwise kernels that TorchInductor fuses into a few loops. One scene is bound by
+the cost of each operation, not by its arithmetic, so the step compiles as three graphs:
+
+- Φ (:func:`.features.phi_tables`);
+- the node features and edges (:func:`.graph.graph_tensors`: about a hundred small
+  operations; the walk's crossings, with their data-dependent sizes, and the ``HeteroData``
+  stay eager);
+- the network (``TwinModel.draws``: backbone, prior, and every head of all ``S`` draws in
+  one stack of rows).
+
+Each is called through TorchInductor's C++ wrapper (``cpp_wrapper``, where Python's headers
+are there to build it: :func:`_options`), which calls the kernels and matmuls from C++
+instead of one interpreted call each.
 
 Measured (``bench/surrogate.py``, 2 threads, eager and compiled in one run): 64
 ``hex7-uma`` scenes (13,440 UEs) per call 282 → 169 ms (47.7k → 79.7k UE-super-steps/s),
@@ -19,8 +31,10 @@ size above 1: given the scene batch itself, dynamo guarded on the number of its 
 recompiled Φ for each new size. Measured cold (2026-12-05, one process, sizes in this
 order): B = 1 80 s, B = 64 69 s, then B = 256 0.4 s and B = 16, 3 nothing, against 8.3, 4.0
 and 4.4 s before. The compiled backbone is not bitwise equal to the eager one (float32 sums
-in another order), so a compiled and an eager twin give draws that differ in the last bits:
-the same seed gives the same trajectory only between runs with the same setting.
+in another order), nor are a few compiled graph features (one float32 ulp of TorchInductor's
+log10, sin and cos; the edges are the same), so a compiled and an eager twin give draws that
+differ in the last bits: the same seed gives the same trajectory only between runs with the
+same setting.
 
 Φ is one graph. The radio functions' input checks and the path-loss validity warnings read
 tensor values into Python, which cut the compiled Φ into about fifteen pieces (a compiled
@@ -36,12 +50,22 @@ specialises on the two flags: up to three variants). A test with a counting back
 interleaved, two runs each): compiled one scene 14.2 / 12.5 → 9.4 / 10.0 ms (one-scene Φ alone
 3.1 → 0.9 ms), 64 scenes 85k / 112k → 153k / 146k UE-super-steps/s, 256 scenes 143k / 151k →
 161k / 158k; eager the same bits and speed.
+
+Three graphs and the C++ wrapper (2026-12-06): the compiled backbone of one scene alone
+3.4 → 1.7 ms with ``cpp_wrapper``; the whole compiled one-scene call (old code, the
+backbone compiled with the Python wrapper, against this code; interleaved, two runs each,
+median of 60 calls after a warm-up) 8.3 / 11.0 → **6.7 / 6.4 ms**, the batched calls
+unchanged within this machine's noise (64 scenes 166k / 129k → 150k / 162k, 256 scenes
+154k / 150k → 169k / 144k UE-super-steps/s). ``bench/surrogate`` after the change: one
+scene 7.2 ms compiled, 16.6 ms eager (the simulator 0.22 s per super-step in that run).
+The eager twin gives the same bits as before (hashes of graphs and of ensemble draws).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sysconfig
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +75,8 @@ import torch
 from rantwin.radio import pathloss
 
 from .features import PhiInputs, PhiLinks, ScenarioStatics, SceneBatch, phi_links, phi_tables
-from .model import TwinModel
+from .graph import GraphTensors, graph_tensors
+from .model import DrawHeads, TwinModel
 
 
 def _check_compiler() -> None:
@@ -63,18 +88,38 @@ def _check_compiler() -> None:
         )
 
 
+def _options(backend: Any) -> dict[str, Any] | None:
+    """TorchInductor's options: its C++ wrapper where Python's headers are there to build it.
+
+    By default TorchInductor calls its kernels and the external matmuls from generated
+    Python, one interpreted call each; the backbone of one scene is about eighty small
+    calls, so that wrapper costs as much as the arithmetic. ``cpp_wrapper`` generates the
+    same calls in C++ (a Python extension module, hence the headers).
+    """
+    if backend != "inductor":
+        return None  # options are TorchInductor's; a test's counting backend takes none
+    include = sysconfig.get_paths().get("include")
+    if not include or not os.path.exists(os.path.join(include, "Python.h")):
+        return None  # no headers: the Python wrapper, slower but the same kernels
+    return {"cpp_wrapper": True}
+
+
 @dataclass(frozen=True)
 class TwinPaths:
     """The functions a twin calls for Φ and for its backbone (compiled or eager).
 
     Attributes:
         phi: ``(statics, scenes) -> PhiLinks`` (:func:`.features.phi_links`).
-        embed: ``(graph) -> {"ue": [n_ues, H], "cell": [n_cells, H]}`` (``TwinModel.embed``).
+        graph: ``(statics, scene tensors, Φ, walks, k) -> GraphTensors`` (the node features
+            and edges, :func:`.graph.graph_tensors`).
+        draws: ``(graph, eps, n_scenes) -> DrawHeads`` (``TwinModel.draws``: the backbone,
+            the prior and every head).
         compiled: Whether they are ``torch.compile`` wrappers.
     """
 
     phi: Callable[[ScenarioStatics, SceneBatch], PhiLinks]
-    embed: Callable[[Any], dict[str, torch.Tensor]]
+    graph: Callable[..., GraphTensors]
+    draws: Callable[[Any, torch.Tensor, int], DrawHeads]
     compiled: bool
 
 
@@ -82,21 +127,22 @@ def twin_paths(model: TwinModel, compile: bool, backend: Any = "inductor") -> Tw
     """Eager paths, or ``torch.compile(..., dynamic=True)`` wrappers of them.
 
     Args:
-        model: The twin's network (its ``embed`` is the backbone path).
+        model: The twin's network (its ``draws`` is the network's path).
         compile: Compile (``True``) or keep eager.
         backend: ``torch.compile``'s backend (TorchInductor; tests pass a counting backend).
 
     Raises:
         ValueError: ``compile=True`` with TorchInductor and no C++ compiler on PATH.
     """
-    embed = model.embed
+    draws = model.draws
     if not compile:
-        return TwinPaths(phi_links, embed, False)
+        return TwinPaths(phi_links, graph_tensors, draws, False)
     if backend == "inductor":
         _check_compiler()
     # Φ is compiled on tensors only (PhiInputs): given the SceneBatch with its B configs,
     # dynamo would guard on their number and recompile for every new batch size
-    tables = torch.compile(phi_tables, dynamic=True, backend=backend)
+    opts = _options(backend)
+    tables = torch.compile(phi_tables, dynamic=True, backend=backend, options=opts)
 
     def phi(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:
         links = tables(st, PhiInputs.of(scenes))
@@ -110,4 +156,6 @@ def twin_paths(model: TwinModel, compile: bool, backend: Any = "inductor") -> Tw
         )  # fmt: skip
         return links
 
-    return TwinPaths(phi, torch.compile(embed, dynamic=True, backend=backend), True)
+    graph = torch.compile(graph_tensors, dynamic=True, backend=backend, options=opts)
+    net = torch.compile(draws, dynamic=True, backend=backend, options=opts)
+    return TwinPaths(phi, graph, net, True)

@@ -310,6 +310,11 @@ class ScenarioStatics:
         )  # [C]
         c = self.carrier_ghz
         self.cochannel_cells = c[:, None] == c[None, :]  # [C, C] bool: same carrier
+        #: σ_SF in dB (LOS, NLOS) of the scenario's model, as Python floats (a compiled
+        #: caller reads them without reading a tensor)
+        self.shadow_std_db = tuple(
+            float(pathloss.shadowing_std_db(prop.model, los)) for los in (True, False)
+        )
 
 
 @dataclass(frozen=True)

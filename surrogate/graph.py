@@ -25,7 +25,7 @@ from rantwin.radio import pathloss
 from rantwin.radio.link import OVERHEAD_FR1, spectral_efficiency
 
 from .features import PhiLinks, ScenarioStatics, SceneBatch, SceneInputs, phi_links
-from .path import check_path_config, path_crossings
+from .path import PathCrossings, check_path_config, path_crossings
 
 NodeType = str
 EdgeType = tuple[str, str, str]
@@ -178,7 +178,7 @@ def _link_attr(phi: PhiLinks, b: torch.Tensor, c: torch.Tensor, u: torch.Tensor)
 
 
 def handover_physics(
-    st: ScenarioStatics, scenes: SceneBatch, p_los_serving: torch.Tensor
+    st: ScenarioStatics, speed_mps: torch.Tensor, p_los_serving: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """What drives A3 handovers in the mobility gap, in units that carry across scenarios.
 
@@ -192,22 +192,20 @@ def handover_physics(
     UMi network at that speed hands over three times as often (0.71 against 0.25 per UE and
     super-step on ``hex7-umi`` and ``hex7-uma``).
 
-    **Input:** ``p_los_serving [B·U]`` (LOS probability of each UE's Φ serving link).
+    **Input:** ``speed_mps [B·U]`` (UE speeds) and ``p_los_serving [B·U]`` (LOS probability
+    of each UE's Φ serving link).
     **Output:** ``walk_dcorr [B·U]`` = log1p(d / d_corr) and ``shadow_diff [B·U]`` in dB
     (0 where the scenario has no shadowing), float32.
     """
     sc = st.scenario
     prop = sc.propagation
     mobile = sc.ues.mobility != "static"
-    walk_m = scenes.ue_speed_mps.reshape(-1).float() * (
-        sc.timing.mobility_s_per_superstep if mobile else 0.0
-    )  # [B·U]
+    walk_m = speed_mps.float() * (sc.timing.mobility_s_per_superstep if mobile else 0.0)  # [B·U]
     d_corr = pathloss.decorrelation_distance_m(prop.model, False)
     walk_dcorr = torch.log1p(walk_m / d_corr)
     if not prop.shadowing:
         return walk_dcorr, torch.zeros_like(walk_dcorr)
-    s_los = float(pathloss.shadowing_std_db(prop.model, True))
-    s_nlos = float(pathloss.shadowing_std_db(prop.model, False))
+    s_los, s_nlos = st.shadow_std_db
     p = p_los_serving.float()
     sigma = torch.sqrt(p * s_los**2 + (1 - p) * s_nlos**2)  # [B·U]
     return walk_dcorr, sigma * (2 * (1 - prop.inter_site_corr)) ** 0.5
@@ -247,32 +245,68 @@ def neighbour_edges(st: ScenarioStatics, k: int) -> tuple[torch.Tensor, torch.Te
     return pairs, attr
 
 
-def build_batch(
-    st: ScenarioStatics,
-    scenes: SceneBatch,
-    cfg: GraphConfig | None = None,
-    batched: bool = True,
-    links: Callable[[ScenarioStatics, SceneBatch], PhiLinks] = phi_links,
-) -> HeteroData:
-    """Build the heterogeneous graph of ``B`` scenes of one scenario in one pass.
+@dataclass(frozen=True)
+class SceneTensors:
+    """What :func:`graph_tensors` reads of a scene batch besides Φ: tensors only.
 
-    **Output:** one ``HeteroData`` holding all scenes (nodes concatenated scene by scene):
-    ``data["cell"].x: [B·n_cells, len(CELL_FEATURES)]``, ``data["ue"].x: [B·n_ues,
-    len(UE_FEATURES)]``, ``edge_index`` / ``edge_attr`` per edge type, Φ baselines
-    ``data["ue"].phi_rsrp_dbm``, ``phi_sinr_db``, ``phi_serving`` ``[B·n_ues]`` and
-    ``data["cell"].awake`` ``[B·n_cells]``. With ``batched`` the node stores also get
-    ``batch`` vectors and ``data.num_scenes = B`` (ready for the model); without, ``B`` must
-    be 1 and the graph is a plain single-scene graph (for PyG data loaders). ``links`` computes
-    the Φ tables (:func:`.features.phi_links`, or its compiled wrapper, :mod:`.compiled`).
-    The graph is built on ``st.device`` (``scenes`` are moved there).
+    (A compiled :func:`graph_tensors` guards on these tensors' shapes, not on the number of
+    configs in a :class:`.features.SceneBatch`.)
     """
-    cfg = cfg or GraphConfig()
-    if not batched and scenes.size != 1:
-        raise ValueError(f"batched=False needs exactly one scene, got {scenes.size}")
+
+    power_offset_db: torch.Tensor  # [B, C] float64
+    tilt_deg: torch.Tensor  # [B, C] float64
+    cio_db: torch.Tensor  # [B, C] float64
+    sleep: torch.Tensor  # [B, C] bool
+    delta: torch.Tensor  # [B, C, 4] float64, change since the previous super-step
+    ue_indoor: torch.Tensor  # [B, U] bool
+    ue_speed_mps: torch.Tensor  # [B, U]
+    load_factor: torch.Tensor  # [B]
+    hour: torch.Tensor  # [B]
+
+    @staticmethod
+    def of(scenes: SceneBatch) -> SceneTensors:
+        """The knobs of ``scenes``' configs as tensors, next to its UE and time tensors."""
+        return SceneTensors(
+            power_offset_db=scenes.knob("power_offset_db"),
+            tilt_deg=scenes.knob("tilt_deg"),
+            cio_db=scenes.knob("cio_db"),
+            sleep=scenes.knob("sleep"),
+            delta=scenes.delta(),
+            ue_indoor=scenes.ue_indoor,
+            ue_speed_mps=scenes.ue_speed_mps,
+            load_factor=scenes.load_factor,
+            hour=scenes.hour,
+        )
+
+
+@dataclass(frozen=True)
+class GraphTensors:
+    """Node features and edges of ``B`` scenes (:func:`graph_tensors`), before ``HeteroData``.
+
+    Interferer edges: ``k`` per UE, scene-major (``[B, k, U]`` flattened), with
+    ``interferer_valid`` false where a UE has fewer than ``k`` co-channel awake other cells.
+    """
+
+    cell_x: torch.Tensor  # [B·C, len(CELL_FEATURES)] float32
+    ue_x: torch.Tensor  # [B·U, len(UE_FEATURES)] float32
+    phi_rsrp_dbm: torch.Tensor  # [B·U] Φ RSRP of the serving link
+    serves_index: torch.Tensor  # [2, B·U] (global cell, global UE)
+    serves_attr: torch.Tensor  # [B·U, len(LINK_FEATURES)]
+    interferes_index: torch.Tensor  # [2, B·k·U]
+    interferes_attr: torch.Tensor  # [B·k·U, len(LINK_FEATURES)]
+    interferer_valid: torch.Tensor  # [B·k·U] bool
+
+
+def graph_tensors(
+    st: ScenarioStatics, x: SceneTensors, phi: PhiLinks, walks: PathCrossings, k: int
+) -> GraphTensors:
+    """The tensor part of :func:`build_batch` (what :mod:`.compiled` compiles).
+
+    **Input:** the scenes' tensors, their Φ tables and walks, ``k`` interferers per UE
+    (``0 <= k <= n_cells - 1``). **Output:** :class:`GraphTensors`.
+    """
+    n_b, n_cells, n_ues = x.load_factor.shape[0], st.site.numel(), x.ue_indoor.shape[1]
     dev = st.device
-    scenes = scenes.to(dev)
-    phi = links(st, scenes)
-    n_b, n_cells, n_ues = scenes.size, st.site.numel(), scenes.n_ues
     awake = phi.awake  # [B, C]
     b_u = torch.arange(n_b, device=dev).repeat_interleave(n_ues)  # [B·U]
     u_u = torch.arange(n_ues, device=dev).repeat(n_b)  # [B·U]
@@ -280,31 +314,25 @@ def build_batch(
 
     # cell → ue "interferes": strongest other co-channel awake cells
     masked = phi.rsrp_dbm.masked_fill(~(phi.cochannel & awake[..., None]), -torch.inf)
-    masked.scatter_(1, phi.serving[:, None, :], -torch.inf)
-    k = min(cfg.k_interferers, max(n_cells - 1, 0))
-    if k > 0:
-        top = masked.topk(k, dim=1)  # [B, k, U]
-        valid = torch.isfinite(top.values)
-        i_b = torch.arange(n_b, device=dev)[:, None, None].expand(-1, k, n_ues)[valid]
-        i_c = top.indices[valid]
-        i_u = torch.arange(n_ues, device=dev)[None, None, :].expand(n_b, k, -1)[valid]
-    else:
-        i_b = i_c = i_u = torch.zeros(0, dtype=torch.long, device=dev)
+    masked = masked.scatter(1, phi.serving[:, None, :], -torch.inf)
+    top = masked.topk(k, dim=1)  # [B, k, U]
+    i_b = torch.arange(n_b, device=dev)[:, None, None].expand(-1, k, n_ues).reshape(-1)
+    i_c = top.indices.reshape(-1)  # [B·k·U]
+    i_u = torch.arange(n_ues, device=dev)[None, None, :].expand(n_b, k, -1).reshape(-1)
 
     # node features
-    hour = 2 * torch.pi * scenes.hour / 24  # [B]
-    lf = scenes.load_factor  # [B]
+    hour = 2 * torch.pi * x.hour / 24  # [B]
+    lf = x.load_factor  # [B]
 
     def zeros(dtype: torch.dtype = torch.float32) -> torch.Tensor:  # [B, C]
         return torch.zeros(n_b, n_cells, dtype=dtype, device=dev)
 
-    served = zeros().scatter_add_(1, phi.serving, torch.ones(n_b, n_ues, device=dev))
+    served = zeros().scatter_add(1, phi.serving, torch.ones(n_b, n_ues, device=dev))
     moved = (phi.prev_serving != phi.serving).float()  # [B, U] handed over by the config change
-    lost = zeros().scatter_add_(1, phi.prev_serving, moved)  # [B, C]
-    gained = zeros().scatter_add_(1, phi.serving, moved)  # [B, C]
-    walks = path_crossings(st, scenes, phi, cfg.path_step_m, cfg.path_max_segments)
+    lost = zeros().scatter_add(1, phi.prev_serving, moved)  # [B, C]
+    gained = zeros().scatter_add(1, phi.serving, moved)  # [B, C]
     known = walks.known.double()  # [B]
-    sinr_sum = zeros().scatter_add_(1, phi.serving, phi.sinr_db)
+    sinr_sum = zeros().scatter_add(1, phi.serving, phi.sinr_db)
     # Traffic law (physics-informed, TR 36.814 A.2.1.3.3 FTP model 3): offered load of a cell
     # against its Φ capacity; a full-buffer cell is busy iff one of its UEs is active.
     traffic = st.scenario.ues.traffic
@@ -313,7 +341,7 @@ def build_batch(
     se = spectral_efficiency(phi.sinr_db.double())  # [B, U] bit/s/Hz
     ue_rate_mbps = se * cell_bw_hz[phi.serving] / 1e6  # [B, U] alone on its Φ cell
     share = fair_share(served.gather(1, phi.serving), lf[:, None])  # [B, U]
-    se_sum = zeros(torch.float64).scatter_add_(1, phi.serving, se)
+    se_sum = zeros(torch.float64).scatter_add(1, phi.serving, se)
     cap_mbps = se_sum / served.double().clamp_min(1) * cell_bw_hz / 1e6  # [B, C]
     offered_mbps = 0.0 if full_buffer else traffic.arrival_rate_per_s * traffic.file_size_mbit
     if full_buffer:
@@ -321,8 +349,8 @@ def build_batch(
     else:
         offered_util = lf[:, None] * offered_mbps * served.double() / cap_mbps.clamp_min(1e-3)
         offered_util = offered_util.clamp(max=3.0)
-    offset = scenes.knob("power_offset_db")  # [B, C]
-    delta = scenes.delta()  # [B, C, 4] change since the previous super-step
+    offset = x.power_offset_db  # [B, C]
+    delta = x.delta  # [B, C, 4] change since the previous super-step
     tx = st.tx_nominal_dbm + offset
 
     def static(v: torch.Tensor) -> torch.Tensor:  # [C] -> [B, C]
@@ -336,9 +364,9 @@ def build_batch(
             [
                 (tx - 40) / 10,
                 offset / 10,
-                scenes.knob("tilt_deg") / 15,
-                scenes.knob("cio_db") / 6,
-                scenes.knob("sleep").double(),
+                x.tilt_deg / 15,
+                x.cio_db / 6,
+                x.sleep.double(),
                 static(torch.log(st.carrier_ghz)),
                 static(st.cell_h_m / 30),
                 static(st.n_prb / 100),
@@ -374,11 +402,13 @@ def build_batch(
     else:
         margin = torch.zeros(n_b, n_ues, device=dev)
     s_az = torch.deg2rad(phi.azimuth_offset_deg[b_u, serving, u_u])
-    walk_dcorr, shadow_diff = handover_physics(st, scenes, phi.p_los[b_u, serving, u_u])
+    walk_dcorr, shadow_diff = handover_physics(
+        st, x.ue_speed_mps.reshape(-1), phi.p_los[b_u, serving, u_u]
+    )
     ue_x = torch.stack(
         [
-            scenes.ue_indoor.reshape(-1).float(),
-            scenes.ue_speed_mps.reshape(-1).float() / 10,
+            x.ue_indoor.reshape(-1).float(),
+            x.ue_speed_mps.reshape(-1).float() / 10,
             (phi.rsrp_dbm[b_u, serving, u_u] + 90) / 20,
             phi.sinr_db.reshape(-1) / 10,
             margin.reshape(-1).float() / 10,
@@ -400,18 +430,61 @@ def build_batch(
         ],
         -1,
     ).float()
+    return GraphTensors(
+        cell_x=cell_x,
+        ue_x=ue_x,
+        phi_rsrp_dbm=phi.rsrp_dbm[b_u, serving, u_u],
+        serves_index=torch.stack([b_u * n_cells + serving, b_u * n_ues + u_u]),
+        serves_attr=_link_attr(phi, b_u, serving, u_u),
+        interferes_index=torch.stack([i_b * n_cells + i_c, i_b * n_ues + i_u]),
+        interferes_attr=_link_attr(phi, i_b, i_c, i_u),
+        interferer_valid=torch.isfinite(top.values).reshape(-1),
+    )
+
+
+def build_batch(
+    st: ScenarioStatics,
+    scenes: SceneBatch,
+    cfg: GraphConfig | None = None,
+    batched: bool = True,
+    links: Callable[[ScenarioStatics, SceneBatch], PhiLinks] = phi_links,
+    tensors: Callable[..., GraphTensors] = graph_tensors,
+) -> HeteroData:
+    """Build the heterogeneous graph of ``B`` scenes of one scenario in one pass.
+
+    **Output:** one ``HeteroData`` holding all scenes (nodes concatenated scene by scene):
+    ``data["cell"].x: [B·n_cells, len(CELL_FEATURES)]``, ``data["ue"].x: [B·n_ues,
+    len(UE_FEATURES)]``, ``edge_index`` / ``edge_attr`` per edge type, Φ baselines
+    ``data["ue"].phi_rsrp_dbm``, ``phi_sinr_db``, ``phi_serving`` ``[B·n_ues]`` and
+    ``data["cell"].awake`` ``[B·n_cells]``. With ``batched`` the node stores also get
+    ``batch`` vectors and ``data.num_scenes = B`` (ready for the model); without, ``B`` must
+    be 1 and the graph is a plain single-scene graph (for PyG data loaders). ``links`` computes
+    the Φ tables (:func:`.features.phi_links`) and ``tensors`` the features
+    (:func:`graph_tensors`), or their compiled wrappers (:mod:`.compiled`).
+    The graph is built on ``st.device`` (``scenes`` are moved there).
+    """
+    cfg = cfg or GraphConfig()
+    if not batched and scenes.size != 1:
+        raise ValueError(f"batched=False needs exactly one scene, got {scenes.size}")
+    dev = st.device
+    scenes = scenes.to(dev)
+    phi = links(st, scenes)
+    n_b, n_cells, n_ues = scenes.size, st.site.numel(), scenes.n_ues
+    walks = path_crossings(st, scenes, phi, cfg.path_step_m, cfg.path_max_segments)
+    k = min(cfg.k_interferers, max(n_cells - 1, 0))
+    t = tensors(st, SceneTensors.of(scenes), phi, walks, k)
+    i_idx, i_attr = t.interferes_index, t.interferes_attr
+    if not bool(t.interferer_valid.all()):  # UEs with fewer than k co-channel awake others
+        i_idx, i_attr = i_idx[:, t.interferer_valid], i_attr[t.interferer_valid]
 
     data = HeteroData()
-    data["cell"].x = cell_x  # [B·C, len(CELL_FEATURES)]
-    data["cell"].awake = awake.reshape(-1)  # [B·C]
-    data["ue"].x = ue_x  # [B·U, len(UE_FEATURES)]
-    data["ue"].phi_rsrp_dbm = phi.rsrp_dbm[b_u, serving, u_u]  # [B·U]
+    data["cell"].x = t.cell_x  # [B·C, len(CELL_FEATURES)]
+    data["cell"].awake = phi.awake.reshape(-1)  # [B·C]
+    data["ue"].x = t.ue_x  # [B·U, len(UE_FEATURES)]
+    data["ue"].phi_rsrp_dbm = t.phi_rsrp_dbm  # [B·U]
     data["ue"].phi_sinr_db = phi.sinr_db.reshape(-1)  # [B·U]
-    data["ue"].phi_serving = serving  # [B·U], cell index within its scene
-    s_idx = torch.stack([b_u * n_cells + serving, b_u * n_ues + u_u])
-    i_idx = torch.stack([i_b * n_cells + i_c, i_b * n_ues + i_u])
-    s_attr = _link_attr(phi, b_u, serving, u_u)
-    i_attr = _link_attr(phi, i_b, i_c, i_u)
+    data["ue"].phi_serving = phi.serving.reshape(-1)  # [B·U], cell index within its scene
+    s_idx, s_attr = t.serves_index, t.serves_attr
     data["cell", "serves", "ue"].edge_index = s_idx
     data["cell", "serves", "ue"].edge_attr = s_attr
     data["cell", "interferes", "ue"].edge_index = i_idx
@@ -429,7 +502,7 @@ def build_batch(
     data["cell", "neighbours", "cell"].edge_attr = nb_attr.repeat(n_b, 1)
     if batched:
         data["cell"].batch = torch.arange(n_b, device=dev).repeat_interleave(n_cells)
-        data["ue"].batch = b_u
+        data["ue"].batch = torch.arange(n_b, device=dev).repeat_interleave(n_ues)
         data.num_scenes = n_b
     return data
 

@@ -28,7 +28,7 @@ import dataclasses
 from dataclasses import asdict, dataclass
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 from torch.nn import functional as F
 from torch_geometric.nn import HeteroConv, HGTConv, TransformerConv, global_mean_pool
 
@@ -95,6 +95,21 @@ class TwinOutput:
     kl: torch.Tensor  # [] KL(q || p) per scene, mean (0 without latent)
     tti_log_sigma: torch.Tensor  # [n_ues] fast timescale: log std of per-TTI SINR (dB)
     tti_log_delta: torch.Tensor  # [n_ues] fast timescale: log decay rate per TTI
+
+
+@dataclass(frozen=True)
+class DrawHeads:
+    """What the sampler needs from the network for ``S`` draws (:meth:`TwinModel.draws`)."""
+
+    x: dict[str, torch.Tensor]  # {"ue": [n_ues, H], "cell": [n_cells, H]} embeddings
+    ue_q: torch.Tensor  # [S, n_ues, 3, n_levels]
+    cell_q: torch.Tensor  # [S, n_cells, 2, n_levels]
+    ue_active_logit: torch.Tensor  # [S, n_ues]
+    ue_ho_log_rate: torch.Tensor  # [S, n_ues]
+    cell_ho_log_rate: torch.Tensor  # [S, n_cells]
+    cell_full_logit: torch.Tensor | None  # [S, n_cells] (cfg.prb_full), else None
+    tti_log_sigma: torch.Tensor  # [n_ues] shared by every draw (reads the embedding only)
+    tti_log_delta: torch.Tensor  # [n_ues]
 
 
 class TwinModel(nn.Module):
@@ -174,15 +189,23 @@ class TwinModel(nn.Module):
             return store.batch
         return torch.zeros(store.num_nodes, dtype=torch.long, device=store.x.device)
 
-    def scene_summary(self, data, x: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Mean-pooled cell and UE embeddings per scene. **Output:** ``[n_scenes, 2H]``."""
+    def scene_summary(
+        self, data, x: dict[str, torch.Tensor], n_scenes: int | None = None
+    ) -> torch.Tensor:
+        """Mean-pooled cell and UE embeddings per scene. **Output:** ``[n_scenes, 2H]``.
+
+        ``n_scenes``: the number of scenes if known (else read from the batch vectors, a
+        host sync that would also cut a compiled graph).
+        """
         bc, bu = self._batch(data, "cell"), self._batch(data, "ue")
-        n = int(max(bc.max(), bu.max())) + 1
+        n = n_scenes if n_scenes is not None else int(max(bc.max(), bu.max())) + 1
         return torch.cat([global_mean_pool(x["cell"], bc, n), global_mean_pool(x["ue"], bu, n)], -1)
 
-    def prior_params(self, data, x) -> tuple[torch.Tensor, torch.Tensor]:
+    def prior_params(
+        self, data, x, n_scenes: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Prior p(z | graph): mean and log-std ``[n_scenes, Z]``."""
-        mu, log_s = self.prior(self.scene_summary(data, x)).chunk(2, -1)
+        mu, log_s = self.prior(self.scene_summary(data, x, n_scenes)).chunk(2, -1)
         return mu, log_s.clamp(-5, 3)
 
     def posterior_params(self, data, x) -> tuple[torch.Tensor, torch.Tensor]:
@@ -218,16 +241,71 @@ class TwinModel(nn.Module):
         if z is not None:
             hu = torch.cat([hu, z[self._batch(data, "ue")]], -1)
             hc = torch.cat([hc, z[self._batch(data, "cell")]], -1)
-        ev = self.ue_event(hu)
         log_sigma, log_delta = self.tti_head(x["ue"]) if tti is None else tti
+        q_ue, q_cell, active, ue_ho, cell_ho, full = self._node_heads(hu, hc)
         return TwinOutput(
-            ue_q=self.ue_head(hu),
-            cell_q=self.cell_head(hc),
-            ue_active_logit=ev[:, 0],
-            ue_ho_log_rate=ev[:, 1].clamp(-12, 6),
-            cell_ho_log_rate=self.cell_event(hc)[:, 0].clamp(-12, 8),
-            cell_full_logit=self.prb_full_head(hc)[:, 0] if self.cfg.prb_full else None,
+            ue_q=q_ue,
+            cell_q=q_cell,
+            ue_active_logit=active,
+            ue_ho_log_rate=ue_ho,
+            cell_ho_log_rate=cell_ho,
+            cell_full_logit=full,
             kl=torch.zeros((), device=hu.device),
+            tti_log_sigma=log_sigma,
+            tti_log_delta=log_delta,
+        )
+
+    def _node_heads(
+        self, hu: torch.Tensor, hc: torch.Tensor
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor | None]:
+        """Every head on head inputs (embedding with z appended) of UEs and cells.
+
+        **Input:** ``hu: [n, H + Z]``, ``hc: [m, H + Z]`` (any ``n``, ``m``: nodes of one draw
+        or of several stacked). **Output:** UE quantiles ``[n, 3, L]``, cell quantiles
+        ``[m, 2, L]``, UE active logit ``[n]``, UE and cell handover log-rates ``[n]``,
+        ``[m]`` (clamped) and the logit of PRB = 1 ``[m]`` (``None`` without
+        ``cfg.prb_full``).
+        """
+        ev = self.ue_event(hu)  # [n, 2]
+        full = self.prb_full_head(hc)[:, 0] if self.cfg.prb_full else None
+        cell_ho = self.cell_event(hc)[:, 0].clamp(-12, 8)
+        return self.ue_head(hu), self.cell_head(hc), ev[:, 0], ev[:, 1].clamp(-12, 6), cell_ho, full
+
+    def draws(self, data, eps: torch.Tensor, n_scenes: int) -> DrawHeads:
+        """The sampler's forward: embeddings, prior, and every head for ``S`` draws of z.
+
+        All ``S`` draws go through the heads as one stack of rows (one call per layer instead
+        of ``S``; :mod:`.compiled` compiles this whole method). Row ``i`` equals
+        :meth:`heads` with z of draw ``i`` to float32 rounding (a matmul over more rows may
+        take another kernel; for the bundled twin the bits are the same).
+
+        **Input:** ``eps: [S, n_scenes, Z]`` standard normal draws (``Z = 0`` without a
+        latent: then every draw has the same heads). **Output:** :class:`DrawHeads`.
+        """
+        x = self.embed(data)
+        n_s = eps.shape[0]
+        hu, hc = x["ue"].expand(n_s, -1, -1), x["cell"].expand(n_s, -1, -1)  # [S, n, H]
+        if self.cfg.latent_dim:
+            mu, log_s = self.prior_params(data, x, n_scenes)  # [B, Z]
+            z = mu + eps * log_s.exp()  # [S, B, Z]
+            hu = torch.cat([hu, z[:, self._batch(data, "ue")]], -1)  # [S, n_ues, H + Z]
+            hc = torch.cat([hc, z[:, self._batch(data, "cell")]], -1)  # [S, n_cells, H + Z]
+        q_ue, q_cell, active, ue_ho, cell_ho, full = self._node_heads(
+            hu.flatten(0, 1), hc.flatten(0, 1)
+        )
+        log_sigma, log_delta = self.tti_head(x["ue"])
+
+        def per_draw(t: torch.Tensor) -> torch.Tensor:  # [S·n, ...] -> [S, n, ...]
+            return t.unflatten(0, (n_s, -1))
+
+        return DrawHeads(
+            x=x,
+            ue_q=per_draw(q_ue),
+            cell_q=per_draw(q_cell),
+            ue_active_logit=per_draw(active),
+            ue_ho_log_rate=per_draw(ue_ho),
+            cell_ho_log_rate=per_draw(cell_ho),
+            cell_full_logit=None if full is None else per_draw(full),
             tti_log_sigma=log_sigma,
             tti_log_delta=log_delta,
         )

@@ -125,9 +125,9 @@ class Twin:
         meta: Checkpoint metadata (training ranges, metrics, ...).
         head: Optional diffusion head trained on this twin (``None``: quantile heads).
         sampler: The head's sampler (``None``: its default, DPM-Solver++(2M) with 8 steps).
-        compile: ``torch.compile`` the Φ tables and the backbone (:mod:`.compiled`: faster
-            batched steps after a one-off compilation; needs a C++ compiler; draws differ
-            from an eager twin's in the last bits).
+        compile: ``torch.compile`` Φ, the graph's features and the network
+            (:mod:`.compiled`: faster steps after a one-off compilation; needs a C++
+            compiler; draws differ from an eager twin's in the last bits).
         device: Where the network, Φ and the graphs run (``"cpu"``, ``"cuda"``,
             ``"cuda:1"``, ...; default CPU). The random numbers are drawn on the CPU from the
             caller's generators whatever the device, so a seed gives the same latent and
@@ -229,7 +229,10 @@ class Twin:
         if key not in self._statics:
             st = ScenarioStatics(scenes.scenario, self.device)
             self._statics = {key: (scenes.scenario, st)}
-        g = build_batch(self._statics[key][1], scenes, self.graph_cfg, links=self.paths.phi)
+        g = build_batch(
+            self._statics[key][1], scenes, self.graph_cfg,
+            links=self.paths.phi, tensors=self.paths.graph,
+        )  # fmt: skip
         self._check_range(g)
         return g
 
@@ -302,53 +305,41 @@ class Twin:
         if slow is not None and slow.score.device != dev:
             slow = SlowState(slow.score.to(dev), slow.moved_m.to(dev), slow.d_corr_m.to(dev))
         m = self.model
-        x = self.paths.embed(batch)
         ue_b = m._batch(batch, "ue")
         cell_b = m._batch(batch, "cell")
+        n_scenes = int(getattr(batch, "num_scenes", None) or batch.num_graphs)
         gens = None if generator is None or isinstance(generator, torch.Generator) else generator
         if gens is not None:
-            n_scenes = int(getattr(batch, "num_scenes", None) or batch.num_graphs)
             if len(gens) != n_scenes:
                 raise ValueError(f"got {len(gens)} generators for {n_scenes} scenes")
             # nodes are concatenated scene by scene: contiguous slices per scene
             ue_n = torch.bincount(ue_b, minlength=n_scenes).tolist()  # [B]
             cell_n = torch.bincount(cell_b, minlength=n_scenes).tolist()  # [B]
         one = generator if isinstance(generator, torch.Generator) else None
-        outs = []
-        if m.cfg.latent_dim:
-            mu, log_s = m.prior_params(batch, x)  # [B, Z]
-            if gens is None:
-                eps = torch.stack(
-                    [
-                        torch.randn(mu.shape, generator=one, dtype=mu.dtype, device=_HOST)
-                        for _ in range(n_samples)
-                    ]
-                )  # [S, B, Z]
-            else:
-                eps = torch.stack(
-                    [
-                        torch.randn(
-                            (n_samples, mu.shape[1]), generator=g, dtype=mu.dtype, device=_HOST
-                        )
-                        for g in gens
-                    ],
-                    1,
-                )  # [S, B, Z]
-            eps = eps.to(dev)
-        tti = m.tti_head(x["ue"])  # the fast head reads the UE embedding only: once
-        for i in range(n_samples):
-            z = mu + eps[i] * log_s.exp() if m.cfg.latent_dim else None
-            outs.append(m.heads(batch, x, z, tti))
+        n_z = m.cfg.latent_dim
+        if not n_z:
+            eps = torch.zeros(n_samples, n_scenes, 0)  # [S, B, 0]: every draw the same heads
+        elif gens is None:
+            eps = torch.stack(
+                [
+                    torch.randn((n_scenes, n_z), generator=one, device=_HOST)
+                    for _ in range(n_samples)
+                ]
+            )  # [S, B, Z]
+        else:
+            eps = torch.stack(
+                [torch.randn((n_samples, n_z), generator=g, device=_HOST) for g in gens], 1
+            )  # [S, B, Z]
+        d = self.paths.draws(batch, eps.to(dev), n_scenes)
+        x = d.x
         s = TARGET_SCALE
-        ue_q = torch.stack([o.ue_q for o in outs])  # [S, n_ues, 3, L]
-        cell_q = torch.stack([o.cell_q for o in outs])  # [S, n_cells, 2, L]
-        p_active = torch.sigmoid(torch.stack([o.ue_active_logit for o in outs]))
-        ue_rate = torch.stack([o.ue_ho_log_rate for o in outs]).exp()
-        cell_rate = torch.stack([o.cell_ho_log_rate for o in outs]).exp()
-        p_full = None  # [S, n_cells] P(PRB = 1 | loaded) of the mixed PRB head (.model)
-        if m.cfg.prb_full:
-            logits = [o.cell_full_logit for o in outs if o.cell_full_logit is not None]
-            p_full = torch.sigmoid(torch.stack(logits))
+        ue_q = d.ue_q  # [S, n_ues, 3, L]
+        cell_q = d.cell_q  # [S, n_cells, 2, L]
+        p_active = torch.sigmoid(d.ue_active_logit)  # [S, n_ues]
+        ue_rate = d.ue_ho_log_rate.exp()  # [S, n_ues]
+        cell_rate = d.cell_ho_log_rate.exp()  # [S, n_cells]
+        # [S, n_cells] P(PRB = 1 | loaded) of the mixed PRB head (.model)
+        p_full = None if d.cell_full_logit is None else torch.sigmoid(d.cell_full_logit)
         if gens is None:
             # clamped as quantiles.sample clamps them
             u_ue = torch.rand(ue_q.shape[:-1], generator=one, dtype=ue_q.dtype, device=_HOST)
@@ -412,7 +403,6 @@ class Twin:
         sinr = ue.phi_sinr_db + s["sinr_db"] * u_draw[..., 1]  # [S, n_ues]
         tti_sinr = tti_thr = None
         if n_ttis > 0:
-            o = outs[0]  # the fast head's output, shared by every draw
             tti_eps: torch.Tensor | None = None
             if gens is not None:
                 tti_eps = torch.cat(
@@ -423,7 +413,7 @@ class Twin:
                     -1,
                 ).to(dev)  # [T, S, n_ues]
             tti_sinr, tti_thr = sample_tti(
-                sinr, thr, o.tti_log_sigma, o.tti_log_delta, n_ttis, one, tti_eps
+                sinr, thr, d.tti_log_sigma, d.tti_log_delta, n_ttis, one, tti_eps
             )
         return TwinSample(
             ue_rsrp_dbm=ue.phi_rsrp_dbm + s["rsrp_db"] * u_draw[..., 0],

@@ -11,7 +11,7 @@ from rantwin.scenarios import CellConfig
 from rantwin.scenarios.mobility import PopulationSampler
 from rantwin.surrogate import compiled
 from rantwin.surrogate.features import ScenarioStatics, SceneBatch, SceneInputs, phi_links
-from rantwin.surrogate.graph import GraphConfig
+from rantwin.surrogate.graph import GraphConfig, build_batch
 from rantwin.surrogate.model import TwinConfig, TwinModel
 from rantwin.surrogate.twin import Twin
 from tests.conftest import small_variant
@@ -36,9 +36,46 @@ def test_compile_without_a_cxx_compiler_is_a_clear_error(monkeypatch):
         _twin(True)
 
 
+def test_inductor_options_use_the_cxx_wrapper_where_python_headers_are(monkeypatch, tmp_path):
+    assert compiled._options("inductor") == {"cpp_wrapper": True}  # this machine has them
+    assert compiled._options(lambda gm, inputs: gm) is None  # a test backend takes no options
+    monkeypatch.setattr(compiled.sysconfig, "get_paths", lambda: {"include": str(tmp_path)})
+    assert compiled._options("inductor") is None  # no Python.h: the Python wrapper
+
+
+def test_compiled_graph_and_network_are_one_graph_each():
+    """Φ, the graph's features, and the network (embedding, prior and every head of all
+    draws) compile to one graph each: nothing reads a tensor into Python inside them."""
+    from torch._dynamo.testing import CompileCounter
+
+    torch._dynamo.reset()
+    sc = small_variant()
+    pop = PopulationSampler(sc)
+    g = torch.Generator().manual_seed(0)
+    scenes = []
+    for _ in range(3):
+        p = pop.draw(g)
+        scenes.append(SceneInputs(sc, CellConfig.default(sc), p.xy_m.numpy(), p.indoor.numpy(),
+                                  p.speed_mps.numpy(), 0.7, 20.0))  # fmt: skip
+    eager = _twin(False)
+    counter = CompileCounter()
+    paths = compiled.twin_paths(eager.model, True, backend=counter)
+    batch, st = SceneBatch.of(scenes), ScenarioStatics(sc)
+    graph = build_batch(st, batch, links=paths.phi, tensors=paths.graph)
+    assert counter.frame_count == 2, "the compiled Φ or graph features were cut into pieces"
+    ref_graph = build_batch(st, batch)
+    assert torch.equal(graph["ue"].x, ref_graph["ue"].x)  # the traced graphs run as is
+    eps = torch.randn(5, 3, 2, generator=g)
+    with torch.no_grad():
+        out, ref = paths.draws(graph, eps, 3), eager.model.draws(graph, eps, 3)
+    assert counter.frame_count == 3, "the compiled network was cut into pieces"
+    assert torch.equal(out.ue_q, ref.ue_q)
+    torch._dynamo.reset()
+
+
 @pytest.mark.slow
 def test_compiled_paths_match_eager():
-    """Φ bitwise, the backbone to float32 rounding; compiled draws repeat bitwise."""
+    """Φ bitwise, graph and network to float32 rounding; compiled draws repeat bitwise."""
     sc = small_variant()
     pop = PopulationSampler(sc)
     g = torch.Generator().manual_seed(0)
@@ -56,7 +93,11 @@ def test_compiled_paths_match_eager():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # an untrained twin extrapolates
         ge, gc = eager.graphs(batch), comp.graphs(batch)
-        assert torch.equal(ge["ue"].x, gc["ue"].x)
+        # the same edges; features to one float32 ulp (TorchInductor's log10, sin, cos)
+        for et in ge.edge_types:
+            assert torch.equal(ge[et].edge_index, gc[et].edge_index), et
+        for nt in ("cell", "ue"):
+            torch.testing.assert_close(gc[nt].x, ge[nt].x, rtol=1e-6, atol=1e-6)
         se = eager.sample(ge, 2, torch.Generator().manual_seed(1))
         s1 = comp.sample(gc, 2, torch.Generator().manual_seed(1))
         s2 = comp.sample(gc, 2, torch.Generator().manual_seed(1))

@@ -64,6 +64,34 @@ def test_forward_shapes(twin_graphs, conv, latent):
     assert (out.kl > 0) == (latent > 0)
 
 
+@pytest.mark.parametrize("latent,prb_full", [(0, False), (3, True)])
+def test_draws_stack_the_heads_of_every_draw(twin_graphs, latent, prb_full):
+    """The sampler's one-call forward equals the embedding, prior and heads draw by draw."""
+    from torch_geometric.data import Batch
+
+    b = Batch.from_data_list(twin_graphs[:3])
+    torch.manual_seed(0)
+    m = TwinModel(TwinConfig(hidden=16, heads=2, latent_dim=latent, prb_full=prb_full)).eval()
+    eps = torch.randn(4, 3, latent, generator=torch.Generator().manual_seed(1))  # [S, B, Z]
+    with torch.no_grad():
+        d = m.draws(b, eps, 3)
+        x = m.embed(b)
+        assert all(torch.equal(d.x[nt], x[nt]) for nt in x)
+        mu, log_s = m.prior_params(b, x) if latent else (None, None)
+        for i in range(4):
+            o = m.heads(b, x, mu + eps[i] * log_s.exp() if latent else None)
+            # the stacked rows may take another matmul kernel: equal to float32 rounding
+            for f in ("ue_q", "cell_q", "ue_active_logit", "ue_ho_log_rate", "cell_ho_log_rate"):
+                torch.testing.assert_close(getattr(d, f)[i], getattr(o, f), rtol=1e-6, atol=1e-6)
+            if prb_full:
+                torch.testing.assert_close(d.cell_full_logit[i], o.cell_full_logit)
+            else:
+                assert d.cell_full_logit is None and o.cell_full_logit is None
+        assert torch.equal(d.tti_log_sigma, o.tti_log_sigma)
+    if latent:  # the draws differ through z
+        assert not torch.equal(d.ue_q[0], d.ue_q[1])
+
+
 def test_checkpoint_round_trip_and_sampling(trained, tmp_path):
     res, tr, va = trained
     save_checkpoint(tmp_path, res.model, GraphConfig(), {"feature_ranges": feature_ranges(tr)})
