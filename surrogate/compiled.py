@@ -78,6 +78,8 @@ from .features import PhiInputs, PhiLinks, ScenarioStatics, SceneBatch, phi_link
 from .graph import GraphTensors, graph_tensors
 from .model import DrawHeads, TwinModel
 
+_CPU = torch.device("cpu")
+
 
 def _check_compiler() -> None:
     names = [os.environ["CXX"]] if os.environ.get("CXX") else ["g++", "c++", "clang++"]
@@ -88,15 +90,16 @@ def _check_compiler() -> None:
         )
 
 
-def _options(backend: Any) -> dict[str, Any] | None:
-    """TorchInductor's options: its C++ wrapper where Python's headers are there to build it.
+def _options(backend: Any, device: torch.device = _CPU) -> dict[str, Any] | None:
+    """TorchInductor's options: its C++ wrapper on the CPU, where Python's headers are there.
 
     By default TorchInductor calls its kernels and the external matmuls from generated
     Python, one interpreted call each; the backbone of one scene is about eighty small
     calls, so that wrapper costs as much as the arithmetic. ``cpp_wrapper`` generates the
-    same calls in C++ (a Python extension module, hence the headers).
+    same calls in C++ (a Python extension module, hence the headers). Only on the CPU,
+    where it was measured: a GPU twin keeps the default wrapper.
     """
-    if backend != "inductor":
+    if backend != "inductor" or device.type != "cpu":
         return None  # options are TorchInductor's; a test's counting backend takes none
     include = sysconfig.get_paths().get("include")
     if not include or not os.path.exists(os.path.join(include, "Python.h")):
@@ -127,7 +130,8 @@ def twin_paths(model: TwinModel, compile: bool, backend: Any = "inductor") -> Tw
     """Eager paths, or ``torch.compile(..., dynamic=True)`` wrappers of them.
 
     Args:
-        model: The twin's network (its ``draws`` is the network's path).
+        model: The twin's network (its ``draws`` is the network's path; its device picks the
+            compile options).
         compile: Compile (``True``) or keep eager.
         backend: ``torch.compile``'s backend (TorchInductor; tests pass a counting backend).
 
@@ -141,7 +145,7 @@ def twin_paths(model: TwinModel, compile: bool, backend: Any = "inductor") -> Tw
         _check_compiler()
     # Φ is compiled on tensors only (PhiInputs): given the SceneBatch with its B configs,
     # dynamo would guard on their number and recompile for every new batch size
-    opts = _options(backend)
+    opts = _options(backend, next(model.parameters()).device)
     tables = torch.compile(phi_tables, dynamic=True, backend=backend, options=opts)
 
     def phi(st: ScenarioStatics, scenes: SceneBatch) -> PhiLinks:

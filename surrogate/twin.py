@@ -163,7 +163,7 @@ class Twin:
             head.to(self.device)
         self.sampler = sampler
         self._statics: dict[int, tuple[object, ScenarioStatics]] = {}
-        self.paths = twin_paths(self.model, compile)  # Φ and backbone, eager or compiled
+        self.paths = twin_paths(self.model, compile)  # eager or compiled (.compiled)
 
     @classmethod
     def load(

@@ -39,6 +39,7 @@ def test_compile_without_a_cxx_compiler_is_a_clear_error(monkeypatch):
 def test_inductor_options_use_the_cxx_wrapper_where_python_headers_are(monkeypatch, tmp_path):
     assert compiled._options("inductor") == {"cpp_wrapper": True}  # this machine has them
     assert compiled._options(lambda gm, inputs: gm) is None  # a test backend takes no options
+    assert compiled._options("inductor", torch.device("cuda")) is None  # measured on CPU only
     monkeypatch.setattr(compiled.sysconfig, "get_paths", lambda: {"include": str(tmp_path)})
     assert compiled._options("inductor") is None  # no Python.h: the Python wrapper
 
