@@ -23,6 +23,18 @@ def _twin(compile: bool) -> Twin:
     return Twin(model, GraphConfig(), {}, compile=compile)
 
 
+def _default_scenes(n: int, g: torch.Generator) -> SceneBatch:
+    """``n`` scenes of the small test scenario under its default config."""
+    sc = small_variant()
+    pop = PopulationSampler(sc)
+    scenes = []
+    for _ in range(n):
+        p = pop.draw(g)
+        scenes.append(SceneInputs(sc, CellConfig.default(sc), p.xy_m.numpy(), p.indoor.numpy(),
+                                  p.speed_mps.numpy(), 0.7, 20.0))  # fmt: skip
+    return SceneBatch.of(scenes)
+
+
 def test_eager_by_default_and_shared_with_a_head():
     twin = _twin(False)
     assert not twin.paths.compiled and twin.paths.phi is phi_links
@@ -50,18 +62,12 @@ def test_compiled_graph_and_network_are_one_graph_each():
     from torch._dynamo.testing import CompileCounter
 
     torch._dynamo.reset()
-    sc = small_variant()
-    pop = PopulationSampler(sc)
     g = torch.Generator().manual_seed(0)
-    scenes = []
-    for _ in range(3):
-        p = pop.draw(g)
-        scenes.append(SceneInputs(sc, CellConfig.default(sc), p.xy_m.numpy(), p.indoor.numpy(),
-                                  p.speed_mps.numpy(), 0.7, 20.0))  # fmt: skip
+    batch = _default_scenes(3, g)
     eager = _twin(False)
     counter = CompileCounter()
     paths = compiled.twin_paths(eager.model, True, backend=counter)
-    batch, st = SceneBatch.of(scenes), ScenarioStatics(sc)
+    st = ScenarioStatics(batch.scenario)
     graph = build_batch(st, batch, links=paths.phi, tensors=paths.graph)
     assert counter.frame_count == 2, "the compiled Φ or graph features were cut into pieces"
     ref_graph = build_batch(st, batch)
@@ -77,17 +83,9 @@ def test_compiled_graph_and_network_are_one_graph_each():
 @pytest.mark.slow
 def test_compiled_paths_match_eager():
     """Φ bitwise, graph and network to float32 rounding; compiled draws repeat bitwise."""
-    sc = small_variant()
-    pop = PopulationSampler(sc)
-    g = torch.Generator().manual_seed(0)
-    scenes = []
-    for _ in range(4):
-        p = pop.draw(g)
-        scenes.append(SceneInputs(sc, CellConfig.default(sc), p.xy_m.numpy(), p.indoor.numpy(),
-                                  p.speed_mps.numpy(), 0.7, 20.0))  # fmt: skip
-    batch = SceneBatch.of(scenes)
+    batch = _default_scenes(4, torch.Generator().manual_seed(0))
     eager, comp = _twin(False), _twin(True)
-    st = ScenarioStatics(sc)
+    st = ScenarioStatics(batch.scenario)
     a, b = phi_links(st, batch), comp.paths.phi(st, batch)
     for f in ("rsrp_dbm", "sinr_db", "p_los", "serving"):
         assert torch.equal(getattr(a, f), getattr(b, f)), f
