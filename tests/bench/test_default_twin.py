@@ -19,6 +19,17 @@ def test_training_data_dirs_of_both_recipes():
     night = train_data_dirs(work, whole_day=False)
     assert night[-len(TRAIN_SCENARIOS) :] == [work / "data" / n for n in TRAIN_SCENARIOS]
     assert scenario_data_dir(work, "hex7-uma", 6) == Path("w/data/hex7-uma-h06x4")
+    # --scenario-episodes: other datasets, never a resumed one of another count
+    more = train_data_dirs(work, whole_day=True, episodes=40)
+    assert Path("w/data/hex7-uma-h12x40") in more and Path("w/data/uma-irregular") in more
+    assert scenario_data_dir(work, "hex7-uma", None, 40) == Path("w/data/hex7-uma-x40")
+
+
+def test_scenario_episodes_must_be_positive(capsys):
+    from rantwin.cli.main import main
+
+    assert main(["bench", "default-twin", "--scenario-episodes", "0"]) == 2
+    assert "--scenario-episodes: 0, need at least 1" in capsys.readouterr().err
 
 
 def _candidate(tmp_path: Path, seed: int, loss: float):
