@@ -19,6 +19,7 @@ scenario (same cells, same number of UEs), so an environment batch is one call.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -245,9 +246,21 @@ class SceneBatch:
         return ~(asleep_now - self.delta()[..., 3]).round().bool()
 
     def knob(self, name: str) -> torch.Tensor:
-        """A knob of every config, ``[B, n_cells]`` (float64, sleep as bool)."""
-        arr = np.stack([np.asarray(getattr(c, name)) for c in self.configs])
+        """A knob of every config, ``[B, n_cells]`` (float64, sleep as bool; a new tensor).
+
+        The configs are stacked once per knob and batch: Φ, the walk's crossings and the
+        graph's features each read the knobs.
+        """
+        arr = self._stacked.get(name)
+        if arr is None:
+            arr = np.stack([np.asarray(getattr(c, name)) for c in self.configs])  # [B, C]
+            self._stacked[name] = arr
         return torch.tensor(arr, device=self.device)
+
+    @functools.cached_property
+    def _stacked(self) -> dict[str, np.ndarray]:
+        """The knobs stacked so far (per instance: ``dataclasses.replace`` starts afresh)."""
+        return {}
 
 
 class ScenarioStatics:

@@ -39,6 +39,22 @@ def test_graph_shapes_and_edges():
     assert torch.isfinite(g["ue"].x).all() and torch.isfinite(g["cell"].x).all()
 
 
+def test_a_scene_batch_stacks_its_knobs_once_and_hands_out_new_tensors():
+    import dataclasses
+
+    inp = _inputs()
+    batch = SceneBatch.of([inp, inp])
+    a, b = batch.knob("tilt_deg"), batch.knob("tilt_deg")
+    assert torch.equal(a, b) and a.data_ptr() != b.data_ptr()  # a caller may write to its own
+    a += 1.0
+    assert torch.equal(batch.knob("tilt_deg"), b)
+    sleep = np.zeros(21, bool)
+    sleep[3] = True
+    other = inp.config.replace(inp.scenario, sleep=sleep)
+    moved = dataclasses.replace(batch, configs=(other, inp.config))  # a new batch: new stacks
+    assert moved.knob("sleep")[0, 3] and not batch.knob("sleep")[0, 3]
+
+
 def test_phi_serving_is_strongest_rsrp_plus_cio_among_awake():
     sleep = np.zeros(21, bool)
     sleep[:5] = True
