@@ -100,7 +100,7 @@ def _options(backend: Any, device: torch.device = _CPU) -> dict[str, Any] | None
     where it was measured: a GPU twin keeps the default wrapper.
     """
     if backend != "inductor" or device.type != "cpu":
-        return None  # options are TorchInductor's; a test's counting backend takes none
+        return None  # TorchInductor's options, measured on the CPU (a test backend takes none)
     include = sysconfig.get_paths().get("include")
     if not include or not os.path.exists(os.path.join(include, "Python.h")):
         return None  # no headers: the Python wrapper, slower but the same kernels
