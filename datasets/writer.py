@@ -232,6 +232,7 @@ class DatasetWriter:
             {"world": world_id, "scenario_hash": scenario_hash, "scenario": scenario_dict},
         )
         self.manifest["worlds"][key] = {"path": rel, "scenario_hash": scenario_hash}
+        self.manifest["complete"] = False  # finalize() recounts (a world is new data)
         self._write_manifest()
 
     def write_shard(
@@ -352,6 +353,13 @@ class DatasetWriter:
             if not isinstance(extra, dict):
                 raise ValueError(f"extra must be a dict or None, got {type(extra).__name__}")
             canonical_json(extra, "extra")
+        if self.manifest.get("complete") is True and extra in (None, self.manifest.get("extra")):
+            # a resumed run that found the dataset complete and added nothing: the manifest
+            # stays byte for byte as it was (its sha256 identifies the data a twin was
+            # trained on, rantwin.surrogate.pipeline.manifest_digest)
+            self._finalized = True
+            return self.manifest
+        if extra is not None:
             self.manifest["extra"] = extra
         shards = self.manifest["shards"]
         self.manifest["totals"] = {

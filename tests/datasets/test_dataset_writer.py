@@ -132,6 +132,28 @@ def test_resume_skips_completed_shards(tmp_path):
     assert validate_dataset(out) == []
 
 
+def test_resuming_a_complete_dataset_leaves_its_manifest_as_it_was(tmp_path, monkeypatch):
+    """A twin's checkpoint names its data by the manifest's sha256: a rerun that adds
+    nothing must not re-finalize it (a new timestamp made every build retrain)."""
+    from rantwin.datasets import writer
+
+    out = write_dataset(tmp_path / "ds", n_worlds=1, n_episodes=2)
+    before = (out / "manifest.json").read_bytes()
+    monkeypatch.setattr(writer, "_now", lambda: "2099-01-01T00:00:00+00:00")  # a later run
+    with DatasetWriter(out, RUN_CONFIG, resume=True) as w:
+        w.write_world(0, *scenario(0))  # the world again: a no-op
+        assert w.completed_shards() == {"w00000-e0000", "w00000-e0001"}
+    assert (out / "manifest.json").read_bytes() == before
+    w = DatasetWriter(out, RUN_CONFIG, resume=True)
+    w.write_shard(0, 2, make_tables(0, 2))  # new data: finalized afresh
+    w.finalize()
+    assert open_dataset(out).manifest["totals"]["shards"] == 3
+    w = DatasetWriter(out, RUN_CONFIG, resume=True)
+    w.write_world(1, *scenario(1))  # a new world alone is new data too
+    w.finalize()
+    assert open_dataset(out).manifest["totals"]["worlds"] == 2
+
+
 def test_crash_between_parquet_and_manifest_is_rewritten_on_resume(tmp_path, monkeypatch):
     out = tmp_path / "ds"
     w = DatasetWriter(out, RUN_CONFIG)
