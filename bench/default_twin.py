@@ -339,11 +339,17 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
         grade(work, ckpt, args.seed, args.whole_day)
     if args.docs and not args.skip_eval:
         write_docs(work, ckpt, Path(args.docs))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for f in ("model.safetensors", "twin.json", "metrics.csv"):
-        shutil.copy2(ckpt / f, out / f)
+    out = publish(ckpt, Path(args.out))
     print(f"default twin written to {out} after {(time.monotonic() - t0) / 60:.1f} min")
+
+
+def publish(ckpt: Path, out: Path) -> Path:
+    """Copy the build's checkpoint to ``out`` (nothing to copy when ``out`` is that folder)."""
+    out.mkdir(parents=True, exist_ok=True)
+    if out.resolve() != ckpt.resolve():
+        for f in ("model.safetensors", "metrics.csv", META):  # twin.json last: it marks done
+            shutil.copy2(ckpt / f, out / f)
+    return out
 
 
 def grade(work: Path, ckpt: Path, seed: int, whole_day: bool) -> None:

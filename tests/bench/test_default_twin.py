@@ -109,3 +109,19 @@ def test_grade_only_needs_a_checkpoint_and_the_grading(tmp_path, capsys):
                  str(tmp_path / "w"), "--out", str(tmp_path)])  # fmt: skip
     assert code == 2
     assert "rantwin bench: error: --grade-only and --skip-eval" in capsys.readouterr().err
+
+
+def test_the_checkpoint_is_published_to_out_even_when_out_is_the_build_folder(tmp_path):
+    from rantwin.bench.default_twin import publish
+
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    for f in ("model.safetensors", "metrics.csv", "twin.json"):
+        (ckpt / f).write_text(f)
+    out = publish(ckpt, tmp_path / "out")
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["metrics.csv", "model.safetensors", "twin.json"]
+    assert (out / "twin.json").read_text() == "twin.json"
+    # --out naming the build's own folder (WORK/ckpt) failed at the very end of a build
+    assert publish(ckpt, tmp_path / "ckpt") == tmp_path / "ckpt"
+    assert (ckpt / "model.safetensors").read_text() == "model.safetensors"
