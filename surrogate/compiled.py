@@ -1,18 +1,22 @@
-"""Opt-in ``torch.compile`` of the twin's three hot paths: Φ, the graph's features, the network.
+"""Opt-in ``torch.compile`` of the twin's hot paths: Φ, the graph's features, the network, the KPIs.
 
 A batched twin step of 64 ``hex7-uma`` scenes spends about a third of its time in Φ
 (:func:`.features.phi_links`: float64 elementwise path loss, antenna and SINR over
 ``[B, n_cells, n_ues]``) and most of the rest in the backbone (``TwinModel.embed``: per-edge
 elementwise products, gathers and scatters of the message passing). Both are chains of
 small elementwise kernels that TorchInductor fuses into a few loops. One scene is bound by
-the cost of each operation, not by its arithmetic, so the step compiles as three graphs:
+the cost of each operation, not by its arithmetic, so the step compiles as five graphs:
 
 - Φ (:func:`.features.phi_tables`);
 - the node features and edges (:func:`.graph.graph_tensors`: about a hundred small
   operations; the walk's crossings, with their data-dependent sizes, and the ``HeteroData``
   stay eager);
 - the network (``TwinModel.draws``: backbone, prior, and every head of all ``S`` draws in
-  one stack of rows).
+  one stack of rows);
+- the quantile functions at the drawn levels (:func:`.quantiles.quantile_at`, one graph for
+  the UE and the cell heads) and the KPIs in physical units (:func:`.kpis.kpi_fields`). The
+  random numbers between the network and these are drawn eagerly, from the caller's
+  generators, in the same order as an eager twin draws them.
 
 Each is called through TorchInductor's C++ wrapper (``cpp_wrapper``, where Python's headers
 are there to build it: :func:`_options`), which calls the kernels and matmuls from C++
@@ -59,6 +63,17 @@ unchanged within this machine's noise (64 scenes 166k / 129k → 150k / 162k, 25
 154k / 150k → 169k / 144k UE-super-steps/s). ``bench/surrogate`` after the change: one
 scene 7.2 ms compiled, 16.6 ms eager (the simulator 0.22 s per super-step in that run).
 The eager twin gives the same bits as before (hashes of graphs and of ensemble draws).
+
+The quantile functions and the KPI fields (2026-12-06, about sixty small operations that
+ran eagerly, the EARTH model's input checks among them): the compiled one-scene call, old
+code and new interleaved, two runs each, median of 200 calls, 8.32 / 6.56 → **7.51 /
+5.79 ms**. The eager twin's draws are bit for bit the same (hash of ensemble draws with one
+generator, per-scene generators, per-TTI draws and a slow state). What is left is spread
+thin (pyinstrument, which inflates the Python parts): the network's kernels about 2.2 ms,
+dynamo's frames and guards 1.2 ms over the five calls (without the profiler the network's
+guards alone are 0.3–0.5 ms: its ~150 parameters are guarded on every call), Φ 0.6 ms and
+its validity checks 0.4 ms, the features 0.7 ms, the walk's crossings 0.5 ms, the
+``HeteroData`` assembly 0.5 ms.
 """
 
 from __future__ import annotations
@@ -76,7 +91,9 @@ from rantwin.radio import pathloss
 
 from .features import PhiInputs, PhiLinks, ScenarioStatics, SceneBatch, phi_links, phi_tables
 from .graph import GraphTensors, graph_tensors
+from .kpis import KpiFields, kpi_fields
 from .model import DrawHeads, TwinModel
+from .quantiles import quantile_at
 
 _CPU = torch.device("cpu")
 
@@ -117,12 +134,17 @@ class TwinPaths:
             and edges, :func:`.graph.graph_tensors`).
         draws: ``(graph, eps, n_scenes) -> DrawHeads`` (``TwinModel.draws``: the backbone,
             the prior and every head).
+        quantile: ``(quantiles, levels) -> values`` (:func:`.quantiles.quantile_at`).
+        kpis: ``(draws, ...) -> KpiFields`` (:func:`.kpis.kpi_fields`: the draws in
+            physical units).
         compiled: Whether they are ``torch.compile`` wrappers.
     """
 
     phi: Callable[[ScenarioStatics, SceneBatch], PhiLinks]
     graph: Callable[..., GraphTensors]
     draws: Callable[[Any, torch.Tensor, int], DrawHeads]
+    quantile: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    kpis: Callable[..., KpiFields]
     compiled: bool
 
 
@@ -140,7 +162,7 @@ def twin_paths(model: TwinModel, compile: bool, backend: Any = "inductor") -> Tw
     """
     draws = model.draws
     if not compile:
-        return TwinPaths(phi_links, graph_tensors, draws, False)
+        return TwinPaths(phi_links, graph_tensors, draws, quantile_at, kpi_fields, False)
     if backend == "inductor":
         _check_compiler()
     # Φ is compiled on tensors only (PhiInputs): given the SceneBatch with its B configs,
@@ -162,4 +184,6 @@ def twin_paths(model: TwinModel, compile: bool, backend: Any = "inductor") -> Tw
 
     graph = torch.compile(graph_tensors, dynamic=True, backend=backend, options=opts)
     net = torch.compile(draws, dynamic=True, backend=backend, options=opts)
-    return TwinPaths(phi, graph, net, True)
+    quantile = torch.compile(quantile_at, dynamic=True, backend=backend, options=opts)
+    kpis = torch.compile(kpi_fields, dynamic=True, backend=backend, options=opts)
+    return TwinPaths(phi, graph, net, quantile, kpis, True)

@@ -24,15 +24,12 @@ import torch
 from torch_geometric.data import Batch, HeteroData
 
 from rantwin.allocator import tune_allocator
-from rantwin.radio.energy import cell_power_w
 
 from .checkpoint import load_checkpoint
 from .compiled import twin_paths
-from .data import TARGET_SCALE
 from .features import ScenarioStatics, SceneBatch, SceneInputs
 from .graph import GraphConfig, build_batch, build_graph
 from .model import TwinModel
-from .quantiles import quantile_at
 from .slow import SlowState, advance, motion_features
 from .ssm import sample_tti
 
@@ -154,6 +151,8 @@ class Twin:
         self.graph_cfg = graph_cfg
         self.meta = meta
         self._warned: set[str] = set()
+        # per (node type, device): the training ranges of the features, and their tolerances
+        self._bounds: dict[tuple[str, torch.device], tuple[torch.Tensor, ...]] = {}
         self.head = head
         if head is not None and sampler is None:
             from .diffusion.sampler import DEFAULT_SAMPLER
@@ -244,10 +243,14 @@ class Twin:
 
         for nt, names in (("cell", CELL_FEATURES), ("ue", UE_FEATURES)):
             x = g[nt].x
-            lo = torch.tensor(ranges[nt]["min"], device=x.device)
-            hi = torch.tensor(ranges[nt]["max"], device=x.device)
-            span = (hi - lo).clamp_min(1e-6)
-            out = ((x < lo - 0.05 * span) | (x > hi + 0.05 * span)).any(0)
+            key = (nt, x.device)
+            if key not in self._bounds:  # the training range, 5 % of its span either side
+                lo = torch.tensor(ranges[nt]["min"], device=x.device)
+                hi = torch.tensor(ranges[nt]["max"], device=x.device)
+                span = (hi - lo).clamp_min(1e-6)
+                self._bounds[key] = (lo, hi, lo - 0.05 * span, hi + 0.05 * span)
+            lo, hi, below, above = self._bounds[key]  # [F] each
+            out = ((x < below) | (x > above)).any(0)
             for j in torch.nonzero(out).flatten().tolist():
                 key = f"{nt}.{names[j]}"
                 if key not in self._warned:
@@ -332,7 +335,6 @@ class Twin:
             )  # [S, B, Z]
         d = self.paths.draws(batch, eps.to(dev), n_scenes)
         x = d.x
-        s = TARGET_SCALE
         ue_q = d.ue_q  # [S, n_ues, 3, L]
         cell_q = d.cell_q  # [S, n_cells, 2, L]
         p_active = torch.sigmoid(d.ue_active_logit)  # [S, n_ues]
@@ -345,7 +347,7 @@ class Twin:
             u_ue = torch.rand(ue_q.shape[:-1], generator=one, dtype=ue_q.dtype, device=_HOST)
             u_ue = u_ue.clamp(1e-6, 1 - 1e-6).to(dev)  # [S, n_ues, 3]
             u_cell = torch.rand(cell_q.shape[:-1], generator=one, dtype=cell_q.dtype, device=_HOST)
-            c_draw = quantile_at(cell_q, u_cell.clamp(1e-6, 1 - 1e-6).to(dev))  # [S, n_cells, 2]
+            u_cell = u_cell.clamp(1e-6, 1 - 1e-6).to(dev)  # [S, n_cells, 2]
             active = torch.rand(p_active.shape, generator=one, device=_HOST).to(dev) < p_active
             ue_ho = torch.poisson(ue_rate.cpu(), generator=one).to(dev)
             cell_ho = torch.poisson(cell_rate.cpu(), generator=one).to(dev)
@@ -353,7 +355,7 @@ class Twin:
             if p_full is not None:
                 full = torch.rand(p_full.shape, generator=one, device=_HOST).to(dev) < p_full
         else:
-            u_ue, c_draw, active, ue_ho, cell_ho, full = _per_scene_draws(
+            u_ue, u_cell, active, ue_ho, cell_ho, full = _per_scene_draws(
                 gens, ue_n, cell_n, ue_q, cell_q, p_active, ue_rate, cell_rate, p_full
             )
         # slow timescale: the UE levels follow the state recurrence of .slow
@@ -363,8 +365,10 @@ class Twin:
             rho = m.slow_head(x["ue"], motion_features(slow.moved_m, slow.d_corr_m))  # [n, 3]
         u_ue, score = advance(u_ue, slow if rho is not None else None, rho)
         slow_score: torch.Tensor | None = score  # [S, n_ues, 3]
-        u_draw = quantile_at(ue_q, u_ue)  # [S, n_ues, 3]
-        if self.head is not None and self.sampler is not None:  # joint draws from the head
+        if self.head is None or self.sampler is None:  # the quantile heads at the levels
+            u_draw = self.paths.quantile(ue_q, u_ue)  # [S, n_ues, 3]
+            c_draw = self.paths.quantile(cell_q, u_cell)  # [S, n_cells, 2]
+        else:  # joint draws from the head
             u_draw, c_draw = self.head.sample(
                 m,
                 batch,
@@ -381,26 +385,12 @@ class Twin:
                 full = None
         ue = batch["ue"]
         cell = batch["cell"]
-        # bounded draws: log1p(thr) <= 7 (1.1 Gbit/s per UE), <= 9 per cell (8 Gbit/s)
-        thr = torch.expm1((u_draw[..., 2] * s["ue_log_thr"]).clamp(0, 7)) * active
-        # a cell carries load only if awake and some UE it serves (Φ serving) is active in
-        # this draw: the simulator's PRB utilisation and cell throughput are 0 exactly when
-        # no served UE is active, and the cell heads are trained given an active UE (data.py)
         ue_cell = _cell_offsets(cell_b)[ue_b] + ue.phi_serving  # [n_ues] global cell index
-        n_active = torch.zeros(active.shape[0], cell_b.numel(), device=dev).index_add_(
-            1, ue_cell, active.float()
-        )  # [S, n_cells]
-        loaded = cell.awake & (n_active > 0)  # [S, n_cells]
-        prb = c_draw[..., 0].clamp(0, 1)  # [S, n_cells]
-        if full is not None:  # mixed head: the atom at 1, else the unsaturated quantiles
-            prb = torch.where(full, torch.ones_like(prb), prb)
-        prb = prb * loaded
-        cell_thr = torch.expm1((c_draw[..., 1] * s["cell_log_thr"]).clamp(0, 9)) * loaded
-        awake = cell.awake  # [n_cells]
-        tx = cell.x[:, 0] * 10 + 40  # CELL_FEATURES[0] = (P_tx − 40) / 10
-        small = cell.x[:, 8] > 0.5
-        energy = cell_power_w(prb, tx.expand_as(prb), awake.expand_as(prb), small)
-        sinr = ue.phi_sinr_db + s["sinr_db"] * u_draw[..., 1]  # [S, n_ues]
+        k = self.paths.kpis(
+            u_draw, c_draw, active, full, ue.phi_rsrp_dbm, ue.phi_sinr_db, ue_cell,
+            cell.awake, cell.x,
+        )  # fmt: skip
+        sinr, thr = k.ue_sinr_db, k.ue_throughput_mbps  # [S, n_ues]
         tti_sinr = tti_thr = None
         if n_ttis > 0:
             tti_eps: torch.Tensor | None = None
@@ -416,18 +406,18 @@ class Twin:
                 sinr, thr, d.tti_log_sigma, d.tti_log_delta, n_ttis, one, tti_eps
             )
         return TwinSample(
-            ue_rsrp_dbm=ue.phi_rsrp_dbm + s["rsrp_db"] * u_draw[..., 0],
+            ue_rsrp_dbm=k.ue_rsrp_dbm,
             ue_sinr_db=sinr,
             ue_throughput_mbps=thr,
             ue_active=active,
             ue_handovers=ue_ho,
             ue_serving=ue.phi_serving,
             ue_scene=ue_b,
-            cell_prb_util=prb,
-            cell_throughput_mbps=cell_thr,
-            cell_energy_w=energy,
+            cell_prb_util=k.cell_prb_util,
+            cell_throughput_mbps=k.cell_throughput_mbps,
+            cell_energy_w=k.cell_energy_w,
             cell_handovers_out=cell_ho,
-            cell_n_active=n_active,
+            cell_n_active=k.cell_n_active,
             cell_scene=cell_b,
             ue_tti_sinr_db=tti_sinr,
             ue_tti_throughput_mbps=tti_thr,
@@ -488,8 +478,8 @@ def _per_scene_draws(
     ``[S, c_b, 2]``, activity uniforms ``[S, n_b]``, UE then cell handover Poisson draws,
     and (``p_full`` given) the uniforms of the PRB atom ``[S, c_b]``.
 
-    **Output:** ``u_ue [S, n_ues, 3]`` (the UE levels, for the slow recurrence),
-    ``c_draw [S, n_cells, 2]``, ``active [S, n_ues]`` bool, ``ue_ho [S, n_ues]``,
+    **Output:** the quantile levels ``u_ue [S, n_ues, 3]`` (for the slow recurrence) and
+    ``u_cell [S, n_cells, 2]``, ``active [S, n_ues]`` bool, ``ue_ho [S, n_ues]``,
     ``cell_ho [S, n_cells]``, ``full [S, n_cells]`` bool (``None`` without ``p_full``), on
     the device of ``ue_q`` (the numbers are drawn on the CPU, where the generators are).
     """
@@ -510,11 +500,11 @@ def _per_scene_draws(
         u0, c0 = u0 + nu, c0 + nc
     lo, hi = 1e-6, 1 - 1e-6  # as quantiles.sample
     u_levels = torch.cat(u_ue, 1).clamp(lo, hi).to(dev)  # [S, n_ues, 3]
-    c_draw = quantile_at(cell_q, torch.cat(u_cell, 1).clamp(lo, hi).to(dev))  # [S, n_cells, 2]
+    c_levels = torch.cat(u_cell, 1).clamp(lo, hi).to(dev)  # [S, n_cells, 2]
     active = torch.cat(u_act, 1).to(dev) < p_active  # [S, n_ues]
     full = None if p_full is None else torch.cat(u_full, 1).to(dev) < p_full  # [S, n_cells]
     return (
-        u_levels, c_draw, active, torch.cat(ue_ho, 1).to(dev), torch.cat(cell_ho, 1).to(dev), full
+        u_levels, c_levels, active, torch.cat(ue_ho, 1).to(dev), torch.cat(cell_ho, 1).to(dev), full
     )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""Opt-in torch.compile of the twin's hot paths (Φ tables and backbone)."""
+"""Opt-in torch.compile of the twin's hot paths (Φ, features, network, quantiles, KPIs)."""
 
 from __future__ import annotations
 
@@ -57,8 +57,9 @@ def test_inductor_options_use_the_cxx_wrapper_where_python_headers_are(monkeypat
 
 
 def test_compiled_graph_and_network_are_one_graph_each():
-    """Φ, the graph's features, and the network (embedding, prior and every head of all
-    draws) compile to one graph each: nothing reads a tensor into Python inside them."""
+    """Φ, the graph's features, the network (embedding, prior and every head of all
+    draws), the quantile functions and the KPI fields compile to one graph each: nothing
+    reads a tensor into Python inside them, and a compiled twin's sample runs them as is."""
     from torch._dynamo.testing import CompileCounter
 
     torch._dynamo.reset()
@@ -77,6 +78,15 @@ def test_compiled_graph_and_network_are_one_graph_each():
         out, ref = paths.draws(graph, eps, 3), eager.model.draws(graph, eps, 3)
     assert counter.frame_count == 3, "the compiled network was cut into pieces"
     assert torch.equal(out.ue_q, ref.ue_q)
+    twin = _twin(False)
+    ref_sample = twin.sample(ref_graph, 5, torch.Generator().manual_seed(1))
+    twin.paths = paths
+    with torch.no_grad():
+        sample = twin.sample(graph, 5, torch.Generator().manual_seed(1))
+    # one graph for the quantile functions (UE and cell shapes alike), one for the KPIs
+    assert counter.frame_count == 5, "the compiled quantiles or KPI fields were cut"
+    for f in ("ue_rsrp_dbm", "ue_throughput_mbps", "cell_prb_util", "cell_energy_w"):
+        assert torch.equal(getattr(sample, f), getattr(ref_sample, f)), f
     torch._dynamo.reset()
 
 
