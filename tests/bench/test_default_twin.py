@@ -15,14 +15,15 @@ def test_training_data_dirs_of_both_recipes():
     work = Path("w")
     day = train_data_dirs(work, whole_day=True)
     assert len(day) == len(TRAIN_FAMILIES) + len(TRAIN_SCENARIOS) * len(SCENARIO_HOURS)
-    assert Path("w/data/hex7-uma-h12x4") in day and Path("w/data/uma-irregular") in day
+    assert Path("w/data/hex7-uma-h12x40") in day and Path("w/data/uma-irregular") in day
     night = train_data_dirs(work, whole_day=False)
-    assert night[-len(TRAIN_SCENARIOS) :] == [work / "data" / n for n in TRAIN_SCENARIOS]
-    assert scenario_data_dir(work, "hex7-uma", 6) == Path("w/data/hex7-uma-h06x4")
+    assert night[-len(TRAIN_SCENARIOS) :] == [work / "data" / f"{n}-x40" for n in TRAIN_SCENARIOS]
+    assert scenario_data_dir(work, "hex7-uma", 6) == Path("w/data/hex7-uma-h06x40")
     # --scenario-episodes: other datasets, never a resumed one of another count
-    more = train_data_dirs(work, whole_day=True, episodes=40)
-    assert Path("w/data/hex7-uma-h12x40") in more and Path("w/data/uma-irregular") in more
-    assert scenario_data_dir(work, "hex7-uma", None, 40) == Path("w/data/hex7-uma-x40")
+    fewer = train_data_dirs(work, whole_day=True, episodes=4)
+    assert Path("w/data/hex7-uma-h12x4") in fewer and Path("w/data/uma-irregular") in fewer
+    # the midnight datasets of 4 episodes keep the names of the builds before the option
+    assert scenario_data_dir(work, "hex7-uma", None, 4) == Path("w/data/hex7-uma")
 
 
 def test_scenario_episodes_must_be_positive(capsys):
