@@ -243,13 +243,13 @@ class Twin:
 
         for nt, names in (("cell", CELL_FEATURES), ("ue", UE_FEATURES)):
             x = g[nt].x
-            key = (nt, x.device)
-            if key not in self._bounds:  # the training range, 5 % of its span either side
+            where = (nt, x.device)
+            if where not in self._bounds:  # the training range, 5 % of its span either side
                 lo = torch.tensor(ranges[nt]["min"], device=x.device)
                 hi = torch.tensor(ranges[nt]["max"], device=x.device)
                 span = (hi - lo).clamp_min(1e-6)
-                self._bounds[key] = (lo, hi, lo - 0.05 * span, hi + 0.05 * span)
-            lo, hi, below, above = self._bounds[key]  # [F] each
+                self._bounds[where] = (lo, hi, lo - 0.05 * span, hi + 0.05 * span)
+            lo, hi, below, above = self._bounds[where]  # [F] each
             out = ((x < below) | (x > above)).any(0)
             for j in torch.nonzero(out).flatten().tolist():
                 key = f"{nt}.{names[j]}"
