@@ -92,15 +92,34 @@ def _norm(x: torch.Tensor, f: Feature) -> torch.Tensor:
 
 
 def _cell_quantiles(
-    values: torch.Tensor,  # [B, M, n_ues]
-    mask: torch.Tensor,  # [B, M, n_cells, n_ues] bool, UE counts for the cell
+    values: torch.Tensor,  # [K, B, M, n_ues] K KPIs of the UEs
+    cell: torch.Tensor,  # [B, M, n_ues] long: the UE's cell, or n_cells if it does not count
+    n_cells: int,
 ) -> torch.Tensor:
-    """p10 / p50 / p90 per cell of the masked values: ``[B, M, n_cells, 3]`` (NaN if empty)."""
-    nan = torch.full((), float("nan"), dtype=values.dtype)
-    x = torch.where(mask, values[:, :, None, :], nan)  # [B, M, n_cells, n_ues]
+    """p10 / p50 / p90 per cell of the UEs that count: ``[K, B, M, n_cells, 3]`` (NaN if none).
+
+    Each cell's values are packed into a row as wide as the most UEs any cell has, padded
+    with NaN, and ``torch.nanquantile`` takes the quantiles of each row. Its result depends
+    only on a row's values, not on how much NaN pads them, so this equals the quantiles of
+    ``[B, M, n_cells, n_ues]`` rows masked to each cell, bit for bit, with a sort a few UEs
+    wide instead of ``n_ues`` (about ten times less work on ``hex7-uma``).
+    """
+    k, b, m, n_ues = values.shape
+    order = torch.argsort(cell, dim=-1, stable=True)  # [B, M, n_ues] UEs grouped by cell
+    c_sorted = cell.gather(-1, order)  # [B, M, n_ues]
+    counts = torch.zeros(b, m, n_cells + 1, dtype=torch.long)
+    counts.scatter_add_(-1, cell, torch.ones_like(cell))  # [B, M, n_cells + 1]
+    starts = counts.cumsum(-1) - counts  # [B, M, n_cells + 1]: the group's first position
+    slot = torch.arange(n_ues) - starts.gather(-1, c_sorted)  # [B, M, n_ues] place in group
+    width = max(1, int(counts[..., :n_cells].max())) if n_cells else 1
+    keep = c_sorted < n_cells  # [B, M, n_ues]
+    bm = torch.arange(b * m).reshape(b, m, 1).expand(b, m, n_ues)  # [B, M, n_ues]
+    rows = torch.full((k, b * m, n_cells, width), float("nan"), dtype=values.dtype)
+    packed = values.gather(-1, order.expand(k, b, m, n_ues))[:, keep]  # [K, n_kept]
+    rows[:, bm[keep], c_sorted[keep], slot[keep]] = packed
     q = torch.tensor(_QUANTILES, dtype=values.dtype)
-    out = torch.nanquantile(x, q, dim=-1)  # [3, B, M, n_cells]
-    return out.permute(1, 2, 3, 0)
+    out = torch.nanquantile(rows, q, dim=-1)  # [3, K, B·M, n_cells]
+    return out.permute(1, 2, 3, 0).reshape(k, b, m, n_cells, len(_QUANTILES))
 
 
 def observe(kpi: KpiSample, actions: ActionMap) -> torch.Tensor:
@@ -111,21 +130,25 @@ def observe(kpi: KpiSample, actions: ActionMap) -> torch.Tensor:
     **Output:** ``[B, M, n_cells, n_features]`` float32 in ``[-1, 1]``.
     """
     n_cells = kpi.n_cells
-    cells = torch.arange(n_cells)
-    # [B, M, n_cells, n_ues]: UE u is served by cell c
-    served = kpi.ue_serving[:, :, None, :] == cells[None, None, :, None]
-    active = served & kpi.ue_active[:, :, None, :]
+    serving = kpi.ue_serving.long()  # [B, M, n_ues]
+    # n_cells: the UE counts for no cell (an index outside the cells, or an idle UE below)
+    serving = torch.where((serving >= 0) & (serving < n_cells), serving, n_cells)
+    active = torch.where(kpi.ue_active, serving, n_cells)  # [B, M, n_ues]
+    rsrp = _cell_quantiles(kpi.ue_rsrp_dbm.float()[None], serving, n_cells)  # [1, B, M, C, 3]
+    values = torch.stack([kpi.ue_sinr_db.float(), kpi.ue_throughput_mbps.float()])
+    sinr_thr = _cell_quantiles(values, active, n_cells)  # [2, B, M, C, 3]
     cols = []
-    for values, mask, feats in (
-        (kpi.ue_rsrp_dbm, served, KPI_FEATURES[0:3]),
-        (kpi.ue_sinr_db, active, KPI_FEATURES[3:6]),
-        (kpi.ue_throughput_mbps, active, KPI_FEATURES[6:9]),
+    for q, feats in (
+        (rsrp[0], KPI_FEATURES[0:3]),
+        (sinr_thr[0], KPI_FEATURES[3:6]),
+        (sinr_thr[1], KPI_FEATURES[6:9]),
     ):
-        q = _cell_quantiles(values.float(), mask)  # [B, M, n_cells, 3]
         for i, f in enumerate(feats):
             col = _norm(q[..., i], f)
             cols.append(torch.nan_to_num(col, nan=-1.0))  # no sample: bottom of the range
-    n_served = served.sum(-1).float()  # [B, M, n_cells]
+    n_served = torch.zeros(*serving.shape[:2], n_cells + 1)  # [B, M, n_cells + 1]
+    n_served.scatter_add_(-1, serving, torch.ones_like(serving, dtype=n_served.dtype))
+    n_served = n_served[..., :n_cells]  # [B, M, n_cells]
     cols.append(_norm(kpi.cell_prb_util.float(), KPI_FEATURES[9]))
     cols.append(_norm(kpi.cell_n_active.float(), KPI_FEATURES[10]))
     cols.append(_norm(kpi.cell_handovers_out.float() / n_served.clamp(min=1.0), KPI_FEATURES[11]))
