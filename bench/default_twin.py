@@ -30,7 +30,7 @@ Its rebuild with the Φ crossings features (``surrogate/path.py``) reused those 
 training (28 epochs) and grading 13.8 min. The next (late 2026-12-01) was built on
 regenerated datasets of schema version 2 (the walks' starts recorded) with absolute per-cell
 counts: data 24.7 min, training (25 epochs) and grading 19.4 min, with other jobs sharing
-the 2 cores. Since the night of 2026-12-01 a build trains two seeds (``--train-seeds 2``);
+the 2 cores. From the night of 2026-12-01 a build trained two seeds (``--train-seeds 2``);
 that twin was training seed 1 of those datasets (held-out validation loss 1.5905
 against seed 0's 1.5960, 29 and 25 epochs; both trainings 32.7 min on 2 cores, seed 0
 identical bit for bit to the previous bundled twin). The bundled twin since 2026-12-06 is
