@@ -49,8 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--compile-twin",
         action="store_true",
-        help="torch.compile the twin's Φ, graph features and network (surrogate backend): "
-        "faster steps after a one-off compilation of a few minutes; needs a C++ compiler",
+        help="torch.compile the twin's Φ, graph features, network and KPI draws (surrogate "
+        "backend): faster steps after a one-off compilation of a few minutes; needs a C++ compiler",
     )
     add_twin_device(p, " (--backend surrogate)")
     p.add_argument("--knobs", nargs="+", default=None, help="knobs to control (None: all)")

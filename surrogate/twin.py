@@ -122,7 +122,7 @@ class Twin:
         meta: Checkpoint metadata (training ranges, metrics, ...).
         head: Optional diffusion head trained on this twin (``None``: quantile heads).
         sampler: The head's sampler (``None``: its default, DPM-Solver++(2M) with 8 steps).
-        compile: ``torch.compile`` Φ, the graph's features and the network
+        compile: ``torch.compile`` Φ, the graph's features, the network and the KPIs
             (:mod:`.compiled`: faster steps after a one-off compilation; needs a C++
             compiler; draws differ from an eager twin's in the last bits).
         device: Where the network, Φ and the graphs run (``"cpu"``, ``"cuda"``,

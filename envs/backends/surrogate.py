@@ -216,7 +216,7 @@ class SurrogateBackend:
         max_ues_per_call: Bound on the UEs (``B · n_ues``) of one twin call; a larger batch
             is sampled in chunks of whole scenes with the same draws (each element has its
             own generator). ``None``: one call, however large.
-        compile: ``torch.compile`` the twin's Φ, graph features and network
+        compile: ``torch.compile`` the twin's Φ, graph features, network and KPIs
             (:mod:`rantwin.surrogate.compiled`): faster batched steps after a one-off
             compilation of about a minute per batch size; needs a C++ compiler; a compiled
             and an eager backend give draws that differ in the last bits (each is
