@@ -677,9 +677,10 @@ class RewardWeights:
     Attributes:
         throughput: Weight of the (normalised, log) throughput term.
         energy: Weight of the (normalised) energy penalty.
-        coverage: Weight of the coverage term (share of UEs above ``coverage_sinr_db``).
-        handover: Weight of the handover / ping-pong / RLF penalty.
-        coverage_sinr_db: SINR threshold of coverage in dB.
+        coverage: Weight of the coverage-hole penalty (share of active UEs whose SINR is below
+            ``coverage_sinr_db``).
+        handover: Weight of the handover-rate penalty (handovers per UE in the super-step).
+        coverage_sinr_db: SINR threshold of coverage in dB (a UE below it is a hole).
     """
 
     throughput: float = 1.0
