@@ -21,6 +21,7 @@ BENCHES = (
     "envs",
     "agents",
     "drift",
+    "sinr-tail",
     "next-state",
     "diffusion",
     "twin-ablation",
