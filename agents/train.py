@@ -52,6 +52,7 @@ from stable_baselines3.common.logger import CSVOutputFormat, Logger, TensorBoard
 from stable_baselines3.common.vec_env import VecMonitor
 
 from rantwin.envs import make_cell_agents_vec_env, make_sb3_vec_env
+from rantwin.envs.sb3 import CellAgentsVecEnv, SB3VecEnv
 
 from .baselines import make_baseline
 from .evaluation import evaluate_policy
@@ -310,7 +311,27 @@ class _Recorder(BaseCallback):
         self.save_curve()
 
 
-def _build_model(config: TrainConfig, venv: Any, actions: Any) -> BaseAlgorithm:
+def make_venv(config: TrainConfig) -> SB3VecEnv | CellAgentsVecEnv:
+    """The SB3 ``VecEnv`` that ``train`` trains on.
+
+    ``config.n_envs`` batched envs, flat (one SB3 env each) or as cell agents (one SB3 env
+    per cell).
+    """
+    if config.policy == "cell-agents":
+        return make_cell_agents_vec_env(
+            config.n_envs, config.n_neighbours, config.local_weight, **config.env_kwargs()
+        )
+    return make_sb3_vec_env(config.n_envs, **config.env_kwargs())
+
+
+def build_model(config: TrainConfig, venv: Any, actions: Any) -> BaseAlgorithm:
+    """The SB3 model ``train`` trains: algorithm, policy and hyper-parameters of ``config``.
+
+    Args:
+        config: The run's arguments.
+        venv: The SB3 ``VecEnv`` it trains on (its spaces and number of envs).
+        actions: The env's action map (``core.actions``: cells × knobs, default action).
+    """
     n_cells, n_knobs = actions.shape
     n_features = venv.observation_space.shape[0] // n_cells
     kwargs: dict[str, Any] = {"seed": config.seed, "verbose": 0, "device": "cpu"}
@@ -371,20 +392,14 @@ def train(config: TrainConfig, out: str | os.PathLike[str], progress: bool = Tru
     out_dir = Path(out)
     if config.torch_threads is not None:
         torch.set_num_threads(int(config.torch_threads))
-    base: Any  # the env first: a bad option (a device this machine lacks) leaves no folder
-    if config.policy == "cell-agents":
-        base = make_cell_agents_vec_env(
-            config.n_envs, config.n_neighbours, config.local_weight, **config.env_kwargs()
-        )
-    else:
-        base = make_sb3_vec_env(config.n_envs, **config.env_kwargs())
+    base = make_venv(config)  # first: a bad option (a device this machine lacks) leaves no folder
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "train_config.json").write_text(json.dumps(config.as_json(), indent=2) + "\n")
     actions = base.venv.core.actions
     per_env = actions.shape[0] if config.policy == "cell-agents" else 1
     venv = VecMonitor(base)
     venv.seed(config.seed)
-    model = _build_model(config, venv, actions)
+    model = build_model(config, venv, actions)
     model.set_logger(
         Logger(
             str(out_dir),
