@@ -177,35 +177,33 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     envs = {"single-agent": args.n_envs, "cell-agents": args.agent_envs}
     if args.update_ceiling:
         rows = [update_ceiling(m, envs[m], args.scenario) for m in args.modes]
-        print("| mode | twin envs | SB3 envs | update samples | update s | ceiling fps | × 189 |")
-        print("|---|---|---|---|---|---|---|")
-        for r in rows:
-            print(
-                f"| {r['policy']} | {r['n_envs']} | {r['sb3_envs']} | {r['update_samples']:,} | "
-                f"{r['update_s']:.1f} | {r['update_ceiling_fps']:.0f} | "
-                f"{r['ceiling_ratio_vs_mobile_env']:.1f} |"
-            )
-        if args.json:
-            Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
-        return
-    rows = [
-        run_row(m, envs[m], args.rollouts, args.scenario, args.compile_twin, args.twin_device,
-                progress=not args.no_progress)
-        for m in args.modes
-    ]  # fmt: skip
-    print(f"allocator tuned: {tuned} (rantwin.allocator; RANTWIN_MALLOC=system to compare)")
-    print(
-        "| mode | twin | twin envs | SB3 envs | SB3 fps | SB3's first time/fps print "
-        "(no update) | env steps/s | × 189 fps |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        first = "n/a" if r["sb3_fps_first_print"] is None else f"{r['sb3_fps_first_print']:.0f}"
-        print(
-            f"| {r['policy']} | {r['twin']} | {r['n_envs']} | {r['sb3_envs']} | "
-            f"{r['sb3_fps']:.0f} | {first} | {r['env_steps_per_s']:.0f} | "
-            f"{r['ratio_vs_mobile_env']:.1f} |"
-        )
+        header = ["mode", "twin envs", "SB3 envs", "update samples", "update s", "ceiling fps"]
+        cells = [
+            [r["policy"], r["n_envs"], r["sb3_envs"], f"{r['update_samples']:,}",
+             f"{r['update_s']:.1f}", f"{r['update_ceiling_fps']:.0f}",
+             f"{r['ceiling_ratio_vs_mobile_env']:.1f}"]
+            for r in rows
+        ]  # fmt: skip
+    else:
+        rows = [
+            run_row(m, envs[m], args.rollouts, args.scenario, args.compile_twin,
+                    args.twin_device, progress=not args.no_progress)
+            for m in args.modes
+        ]  # fmt: skip
+        print(f"allocator tuned: {tuned} (rantwin.allocator; RANTWIN_MALLOC=system to compare)")
+        header = ["mode", "twin", "twin envs", "SB3 envs", "SB3 fps",
+                  "SB3's first time/fps print (no update)", "env steps/s"]  # fmt: skip
+        cells = [
+            [r["policy"], r["twin"], r["n_envs"], r["sb3_envs"], f"{r['sb3_fps']:.0f}",
+             "n/a" if r["sb3_fps_first_print"] is None else f"{r['sb3_fps_first_print']:.0f}",
+             f"{r['env_steps_per_s']:.0f}", f"{r['ratio_vs_mobile_env']:.1f}"]
+            for r in rows
+        ]  # fmt: skip
+    header.append("× 189 fps")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for c in cells:
+        print("| " + " | ".join(str(x) for x in c) + " |")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
 
