@@ -8,9 +8,12 @@
 #   2. bench/surrogate --device $DEVICE (eager; COMPILE=1 adds the compiled rows): #4's
 #      UE-super-steps/s at 64 and 256 scenes and the per-scene ratio;
 #   3. bench/envs --device $DEVICE on hex7-uma and hex19-uma: #5's env-steps/s and ratios;
-#   4. with AGENTS=1, bench/agents --modes single-agent --twin-device $DEVICE: #6's fps.
+#   4. with AGENTS=1, bench/agents --update-ceiling --modes single-agent (SB3's PPO update
+#      alone on that machine's CPU: the fps no env speed can exceed), then bench/agents
+#      --modes single-agent --twin-device $DEVICE: #6's fps.
 # Files land in $OUT (the device tool brings them back): device.txt, surrogate.json,
-# envs.json, agents.json and check.log (everything printed, the tests' output included).
+# envs.json, ceiling.json, agents.json and check.log (everything printed, the tests' output
+# included).
 #
 # The device machine has torch and torch-geometric but not the RL packages. Before the
 # call, here, in the repository root (pure-Python wheels, the versions this project tests):
@@ -79,7 +82,9 @@ step surrogate 200 sh -c "python3 -m rantwin.bench.surrogate --checkpoint surrog
 step envs 300 python3 -m rantwin.bench.envs --device "$DEVICE" "${envs[@]}" \
     --json "$OUT/envs.json"
 if [ "${AGENTS:-0}" = 1 ]; then
-    step agents 540 python3 -m rantwin.bench.agents --modes single-agent \
+    step ceiling 60 python3 -m rantwin.bench.agents --update-ceiling --modes single-agent \
+        --threads 8 --json "$OUT/ceiling.json"
+    step agents 480 python3 -m rantwin.bench.agents --modes single-agent \
         --twin-device "$DEVICE" --threads 8 --no-progress --json "$OUT/agents.json"
 fi
 echo "device check: $([ $status -eq 0 ] && echo all steps passed || echo a step failed)"
