@@ -14,7 +14,8 @@ draw it reports, simulator runs against twin draws:
   too wide when it is not;
 - the quantiles p05, p10, p50, p95 of the values pooled over the bin's UEs: the shape of
   the tail, which the spread alone does not show;
-- the hole rate, the share of values below ``--threshold``.
+- the hole rate, the share of values below ``--threshold`` (over every UE, active or not,
+  as ``eval-surrogate``'s ``ue/coverage_hole`` grade counts them).
 
 The bins are of the twin's median, a function of the inputs only. Binning by the mean of the
 simulator's runs would select on the outcome: a UE whose runs came out low lands in a low
