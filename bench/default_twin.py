@@ -49,7 +49,10 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rantwin.cli.main import main as rantwin
@@ -95,6 +98,9 @@ MIDNIGHT_UNNAMED_EPISODES = 4
 #: baseline's UE throughput 16 % above the simulator's (``docs/agents.md``); with
 #: ``random-default``, 2.8 % below.
 ACTIONS = "random-default"
+#: The validation datasets' schedule, whatever ``--actions`` the training data use: held-out
+#: validation losses of builds on other training schedules then compare.
+VAL_ACTIONS = "random-default"
 #: Grading episodes of the held-out scenario: one layout, so its scenes come from one
 #: trajectory; 12 super-steps of random configs (12 scenes, 252 cell-steps) instead of the
 #: families' 3 steps per world. With 3 (63 cell-steps) the PRB utilisation CRPS / floor of
@@ -175,6 +181,92 @@ def select_candidate(losses: dict[int, float]) -> int:
     return min(sorted(losses), key=lambda s: losses[s])
 
 
+def data_steps(
+    work: Path,
+    seed: int,
+    worlds: int,
+    steps: int,
+    scenario_episodes: int,
+    whole_day: bool,
+    actions: str = ACTIONS,
+) -> list[list[str]]:
+    """The ``rantwin simulate`` argument lists of a build's training and validation data.
+
+    Training datasets (:func:`train_data_dirs`) use the schedule ``actions``; the two
+    validation datasets always use :data:`VAL_ACTIONS`, so that held-out validation losses
+    of builds with other training schedules compare. Each list names its own ``--out`` and
+    seed: they may run in any order, or at once (``--jobs``).
+    """
+    # random-default: random configs, held with probability 1/2, so the twin sees steps with
+    # and without a config change (a change itself causes handovers); a quarter of the fresh
+    # configs are the default one, which uniform draws never make (every cell at full power)
+    # and which every static baseline and every env episode's start uses
+    common = ["--steps", str(steps), "--resume", "--no-progress"]
+    train = ["--actions", actions, *common]
+    val = ["--actions", VAL_ACTIONS, *common]
+    day = ["--start-hour", "random"] if whole_day else []
+    out: list[list[str]] = []
+    for i, fam in enumerate(TRAIN_FAMILIES):
+        out.append(
+            ["simulate", "--family", fam, "--worlds", str(worlds), "--episodes", "1",
+             "--seed", str(seed + i), "--out", str(work / "data" / fam), *day, *train]
+        )  # fmt: skip
+    for i, name in enumerate(TRAIN_SCENARIOS):
+        runs: list[tuple[Path, str, list[str]]]  # (out dir, seed, --start-hour)
+        if not whole_day:  # --midnight: the episodes from midnight
+            d = scenario_data_dir(work, name, None, scenario_episodes)
+            runs = [(d, str(seed + 10 + i), [])]
+        else:  # episodes at each time of day (1 gave +36 % UE throughput at night on hex7)
+            runs = [
+                (scenario_data_dir(work, name, h, scenario_episodes),
+                 str(seed + 100 + 10 * i + k), ["--start-hour", str(h)])
+                for k, h in enumerate(SCENARIO_HOURS)
+            ]  # fmt: skip
+        for d, s, hour in runs:
+            out.append(
+                ["simulate", "--scenario", name, "--episodes", str(scenario_episodes),
+                 "--seed", s, "--out", str(d), *hour, *train]
+            )  # fmt: skip
+    out.append(
+        ["simulate", "--family", HELD_OUT_FAMILY, "--worlds", str(max(4, worlds // 4)),
+         "--episodes", "1", "--seed", str(seed + 20),
+         "--out", str(work / "data" / f"val-{HELD_OUT_FAMILY}"), *day, *val]
+    )  # fmt: skip
+    out.append(
+        ["simulate", "--scenario", HELD_OUT_SCENARIO, "--episodes", "2", "--seed",
+         str(seed + 21), "--out", str(work / "data" / f"val-{HELD_OUT_SCENARIO}"), *val]
+    )  # fmt: skip
+    return out
+
+
+def run_all(steps: list[list[str]], jobs: int) -> None:
+    """Run ``rantwin`` argument lists: in this process (``jobs`` 1), else ``jobs`` at once.
+
+    With ``jobs`` > 1 each list runs in its own ``python -m rantwin.cli.main`` process (a
+    simulation keeps about one core busy); the datasets are the same either way, since each
+    step has its own seed and output. The first failure stops the build once the running
+    steps end.
+    """
+    if jobs <= 1:
+        for step in steps:
+            _run(step)
+        return
+
+    def one(step: list[str]) -> None:
+        code = subprocess.run([sys.executable, "-m", "rantwin.cli.main", *step]).returncode
+        if code != 0:
+            raise SystemExit(f"step failed ({code}): rantwin {' '.join(step)}")
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(one, step) for step in steps]
+        try:
+            for fut in futures:
+                fut.result()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # start no further step
+            raise
+
+
 def _run(args: list[str]) -> None:
     code = rantwin(args)
     if code != 0:
@@ -197,6 +289,15 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     ap.add_argument("--preset", default="v05", help="train-surrogate preset")
     ap.add_argument("--max-minutes", type=float, default=30.0, help="training budget")
     ap.add_argument("--seed", type=int, default=0, help="root seed")
+    ap.add_argument(
+        "--actions", default=ACTIONS,
+        help=f"the training datasets' schedule (`rantwin simulate --actions`); validation "
+        f"keeps {VAL_ACTIONS!r}",
+    )  # fmt: skip
+    ap.add_argument(
+        "--jobs", type=int, default=1,
+        help="simulations run at once in the data step (one core each; same datasets)",
+    )  # fmt: skip
     ap.add_argument(
         "--train-seeds",
         type=int,
@@ -222,6 +323,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     args = ap.parse_args(argv)
     if args.train_seeds < 1:
         raise SystemExit(f"--train-seeds: {args.train_seeds}, need at least 1")
+    if args.jobs < 1:
+        raise SystemExit(f"--jobs: {args.jobs}, need at least 1")
     if args.scenario_episodes < 1:
         raise SystemExit(f"--scenario-episodes: {args.scenario_episodes}, need at least 1")
     work = Path(args.work)
@@ -238,82 +341,11 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
         return
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
-    # random-default: random configs, held with probability 1/2, so the twin sees steps with
-    # and without a config change (a change itself causes handovers); a quarter of the fresh
-    # configs are the default one, which uniform draws never make (every cell at full power)
-    # and which every static baseline and every env episode's start uses
-    common = ["--actions", ACTIONS, "--steps", str(args.steps), "--resume", "--no-progress"]
-    day = ["--start-hour", "random"] if args.whole_day else []
-    for i, fam in enumerate(TRAIN_FAMILIES):
-        d = work / "data" / fam
-        _run(
-            [
-                "simulate",
-                "--family",
-                fam,
-                "--worlds",
-                str(args.worlds),
-                "--episodes",
-                "1",
-                "--seed",
-                str(args.seed + i),
-                "--out",
-                str(d),
-                *day,
-                *common,
-            ]
-        )
-    for i, name in enumerate(TRAIN_SCENARIOS):
-        runs: list[tuple[Path, str, str, list[str]]]  # (out dir, episodes, seed, --start-hour)
-        n_ep = args.scenario_episodes
-        if not args.whole_day:  # --midnight: the episodes from midnight
-            runs = [
-                (scenario_data_dir(work, name, None, n_ep), str(n_ep), str(args.seed + 10 + i), [])
-            ]
-        else:  # episodes at each time of day (1 gave +36 % UE throughput at night on hex7)
-            runs = [
-                (scenario_data_dir(work, name, h, n_ep), str(n_ep),
-                 str(args.seed + 100 + 10 * i + k), ["--start-hour", str(h)])
-                for k, h in enumerate(SCENARIO_HOURS)
-            ]  # fmt: skip
-        for d, episodes, seed, hour in runs:
-            _run(
-                ["simulate", "--scenario", name, "--episodes", episodes, "--seed", seed,
-                 "--out", str(d), *hour, *common]
-            )  # fmt: skip
+    steps = data_steps(work, args.seed, args.worlds, args.steps, args.scenario_episodes,
+                       args.whole_day, args.actions)  # fmt: skip
+    run_all(steps, args.jobs)
     val_fam = work / "data" / f"val-{HELD_OUT_FAMILY}"
-    _run(
-        [
-            "simulate",
-            "--family",
-            HELD_OUT_FAMILY,
-            "--worlds",
-            str(max(4, args.worlds // 4)),
-            "--episodes",
-            "1",
-            "--seed",
-            str(args.seed + 20),
-            "--out",
-            str(val_fam),
-            *day,
-            *common,
-        ]
-    )
     val_sc = work / "data" / f"val-{HELD_OUT_SCENARIO}"
-    _run(
-        [
-            "simulate",
-            "--scenario",
-            HELD_OUT_SCENARIO,
-            "--episodes",
-            "2",
-            "--seed",
-            str(args.seed + 21),
-            "--out",
-            str(val_sc),
-            *common,
-        ]
-    )
     print(f"data ready after {(time.monotonic() - t0) / 60:.1f} min")
     data_dirs = train_data_dirs(work, args.whole_day, args.scenario_episodes)  # simulated above
     losses: dict[int, float] = {}

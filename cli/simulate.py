@@ -244,7 +244,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="static",
         help="config schedule: 'static', 'random' (uniform in knob ranges), 'random-hold' (random "
         "configs held with probability 1/2 per step), 'random-default' (random-hold whose fresh "
-        "configs are the default one with probability 1/4) or a YAML/JSON file",
+        "configs are the default one with probability 1/4), 'random-knobwise' (random-default "
+        "whose other fresh configs keep each knob at its default with probability 1/2) or a "
+        "YAML/JSON file",
     )
     p.add_argument("--seed", type=int, default=0, help="root seed (reproducible, bitwise)")
     p.add_argument("--out", required=True, help="output directory (new or empty)")

@@ -1,6 +1,6 @@
 """Open-loop action schedules: which config is injected at which super-step.
 
-Five kinds, shared by ``rantwin simulate`` and batch-mode rollouts:
+Six kinds, shared by ``rantwin simulate`` and batch-mode rollouts:
 
 - ``static``: the scenario's default config for the whole episode;
 - ``random``: every super-step, each controllable knob of each cell drawn uniformly in its
@@ -16,6 +16,12 @@ Five kinds, shared by ``rantwin simulate`` and batch-mode rollouts:
   has every cell at full power, the corner of the power range: no uniform draw puts every
   cell within 0.5 dB of it), while that is the config of every static baseline and of
   every env episode's start;
+- ``random-knobwise``: ``random-default`` whose other fresh configs keep each knob (for
+  every cell at once) at its default with probability :data:`KNOB_DEFAULT_PROBABILITY`,
+  each knob on its own coin — so a twin also sees one knob at its default next to other
+  random knobs. ``random-default`` never does, and it matters: the simulator's lower SINR
+  tail is short whenever every CIO is 0, whatever the power offsets and tilts are
+  (``docs/twin.md``, *Grading*);
 - a YAML/JSON file::
 
       schedule:
@@ -49,8 +55,10 @@ RANDOM_SLEEP_PROBABILITY = 0.1
 HOLD_CHANGE_PROBABILITY = 0.5
 #: Probability that a fresh ``random-default`` config is the scenario's default one.
 DEFAULT_PROBABILITY = 0.25
+#: Probability that a fresh non-default ``random-knobwise`` config keeps a knob at its default.
+KNOB_DEFAULT_PROBABILITY = 0.5
 #: The schedule keywords (anything else names a schedule file).
-SCHEDULE_KEYWORDS = ("static", "random", "random-hold", "random-default")
+SCHEDULE_KEYWORDS = ("static", "random", "random-hold", "random-default", "random-knobwise")
 _KNOBS = ("power_offset_db", "tilt_deg", "cio_db", "sleep")
 
 
@@ -86,14 +94,19 @@ class ActionSchedule:
             return [base] * n_steps
         if self.kind == "random":
             return [random_config(scenario, rng) for _ in range(n_steps)]
-        if self.kind in ("random-hold", "random-default"):
-            p_default = DEFAULT_PROBABILITY if self.kind == "random-default" else 0.0
+        if self.kind in ("random-hold", "random-default", "random-knobwise"):
+            p_default = 0.0 if self.kind == "random-hold" else DEFAULT_PROBABILITY
+            knobwise = self.kind == "random-knobwise"
 
             def fresh() -> CellConfig:
                 # the random config is drawn either way: a fixed draw count per step
-                # (random-hold draws no default coin, so its datasets stay as they were)
+                # (random-hold draws no default coin, random-default no knob coins, so
+                # their datasets stay as they were)
                 default = p_default > 0.0 and rng.random() < p_default
                 cfg = random_config(scenario, rng)
+                if knobwise:
+                    keep = rng.random(len(_KNOBS)) < KNOB_DEFAULT_PROBABILITY
+                    cfg = _keep_defaults(cfg, base, scenario, keep)
                 return base if default else cfg
 
             held = [fresh()]
@@ -129,6 +142,19 @@ def random_config(scenario: Scenario, rng: np.random.Generator) -> CellConfig:
         else:
             arrays[name] = knob.low + (knob.high - knob.low) * u
     return base.replace(scenario, **arrays)
+
+
+def _keep_defaults(
+    cfg: CellConfig, base: CellConfig, scenario: Scenario, keep: np.ndarray
+) -> CellConfig:
+    """``cfg`` with each knob ``_KNOBS[k]`` for which ``keep[k]`` set back to ``base``'s.
+
+    Input: ``keep`` # [len(_KNOBS)] bool.
+    """
+    arrays = {
+        name: np.asarray(getattr(base, name)) for name, k in zip(_KNOBS, keep) if k
+    }
+    return cfg.replace(scenario, **arrays) if arrays else cfg
 
 
 def _apply(cfg: CellConfig, scenario: Scenario, entry: Mapping[str, Any], where: str) -> CellConfig:

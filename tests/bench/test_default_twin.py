@@ -126,3 +126,41 @@ def test_the_checkpoint_is_published_to_out_even_when_out_is_the_build_folder(tm
     # --out naming the build's own folder (WORK/ckpt) failed at the very end of a build
     assert publish(ckpt, tmp_path / "ckpt") == tmp_path / "ckpt"
     assert (ckpt / "model.safetensors").read_text() == "model.safetensors"
+
+
+def test_data_steps_train_on_actions_and_validate_on_the_fixed_schedule():
+    from rantwin.bench.default_twin import VAL_ACTIONS, data_steps
+
+    work = Path("w")
+    steps = data_steps(work, 0, 60, 8, 40, whole_day=True, actions="random-knobwise")
+    outs = [s[s.index("--out") + 1] for s in steps]
+    assert len(set(outs)) == len(outs)  # each step its own dataset: they may run at once
+    assert outs[:-2] == [str(d) for d in train_data_dirs(work, whole_day=True)]
+    acts = [s[s.index("--actions") + 1] for s in steps]
+    assert acts[:-2] == ["random-knobwise"] * (len(steps) - 2)
+    assert acts[-2:] == [VAL_ACTIONS, VAL_ACTIONS]
+    # the seeds of the builds before the option: their datasets still resume
+    seeds = {o: s[s.index("--seed") + 1] for o, s in zip(outs, steps, strict=True)}
+    assert seeds["w/data/umi-street"] == "4" and seeds["w/data/hex7-uma-h12x40"] == "102"
+    assert seeds["w/data/val-umi-dense"] == "20" and seeds["w/data/val-hex7-umi"] == "21"
+
+
+def test_parallel_data_steps_write_the_same_datasets(tmp_path):
+    import pytest
+
+    from rantwin.bench.default_twin import run_all
+
+    def step(out):
+        return ["simulate", "--scenario", "hex7-uma", "--episodes", "1", "--steps", "1",
+                "--actions", "random-knobwise", "--seed", "3", "--out", str(out),
+                "--no-progress"]  # fmt: skip
+
+    run_all([step(tmp_path / "a"), step(tmp_path / "b")], jobs=2)
+    run_all([step(tmp_path / "c")], jobs=1)
+    for name in ("a", "b"):
+        for f in sorted((tmp_path / "c").rglob("*.parquet")):
+            rel = f.relative_to(tmp_path / "c")
+            assert (tmp_path / name / rel).read_bytes() == f.read_bytes()
+    bad = ["simulate", "--scenario", "no-such-scenario", "--out", str(tmp_path / "x")]
+    with pytest.raises(SystemExit, match="step failed"):
+        run_all([bad, bad], jobs=2)

@@ -1,4 +1,4 @@
-"""Open-loop action schedules: static, random, random-hold, random-default."""
+"""Open-loop action schedules: static, random, random-hold, random-default, random-knobwise."""
 
 import numpy as np
 import pytest
@@ -42,6 +42,39 @@ def test_random_default_mixes_the_default_config_in():
     # random-hold never draws the default coin: its draws are what they were before
     hold = load_schedule("random-hold").configs(sc, 800, np.random.default_rng(1))
     assert not any(_same(c, default) for c in hold)
+
+
+def test_random_knobwise_keeps_single_knobs_at_default():
+    """Each knob alone sits at its default next to other random knobs, about half the time."""
+    sc = load_scenario("hex7-uma")
+    default = CellConfig.default(sc)
+    cfgs = load_schedule("random-knobwise").configs(sc, 2000, np.random.default_rng(2))
+    knobs = ("power_offset_db", "tilt_deg", "cio_db", "sleep")
+    at_default = np.array(
+        [[np.array_equal(getattr(c, k), getattr(default, k)) for k in knobs] for c in cfgs]
+    )  # [steps, knobs]
+    whole = at_default.all(axis=1)
+    # whole default: 1/4 of the fresh configs, plus the 1/16 of the others with 4 kept knobs
+    assert 0.24 < whole.mean() < 0.36
+    partial = at_default[~whole, :3]  # (a random sleep draw is often all awake: left out)
+    # among the rest, a knob is at its default with probability (1/2 - 1/16) / (1 - 1/16)
+    assert np.all((partial.mean(axis=0) > 0.37) & (partial.mean(axis=0) < 0.57))
+    # CIOs at 0 next to random power offsets: the configs random-default never makes
+    cio0_power = at_default[:, 2] & ~at_default[:, 0]
+    assert cio0_power.mean() > 0.15
+    again = load_schedule("random-knobwise").configs(sc, 2000, np.random.default_rng(2))
+    assert all(_same(a, b) for a, b in zip(cfgs, again, strict=True))  # reproducible
+
+
+#: random-default's step-4 power offsets of cells 0-2 at seed 5, before random-knobwise existed.
+PINNED_DEFAULT_POWER = [-0.033793, -1.024107, -2.011842]
+
+
+def test_random_default_draws_as_before():
+    """random-default draws no knob coins: its datasets (the bundled twin's) still resume."""
+    sc = load_scenario("hex7-uma")
+    cfgs = load_schedule("random-default").configs(sc, 5, np.random.default_rng(5))
+    assert np.round(cfgs[4].power_offset_db[:3], 6).tolist() == PINNED_DEFAULT_POWER
 
 
 #: random-hold's step-2 power offsets of cells 0-2 at seed 5, before random-default existed.
