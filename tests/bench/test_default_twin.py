@@ -146,6 +146,8 @@ def test_data_steps_train_on_actions_and_validate_on_the_fixed_schedule():
 
 
 def test_parallel_data_steps_write_the_same_datasets(tmp_path):
+    import os
+
     import pytest
 
     from rantwin.bench.default_twin import run_all
@@ -161,6 +163,11 @@ def test_parallel_data_steps_write_the_same_datasets(tmp_path):
         for f in sorted((tmp_path / "c").rglob("*.parquet")):
             rel = f.relative_to(tmp_path / "c")
             assert (tmp_path / name / rel).read_bytes() == f.read_bytes()
+    # each process gets its share of the cores as threads (spinning OpenMP workers of two
+    # processes on the same cores starve each other)
+    from rantwin.bench.default_twin import child_env
+
+    assert child_env(2)["OMP_NUM_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
     bad = ["simulate", "--scenario", "no-such-scenario", "--out", str(tmp_path / "x")]
     with pytest.raises(SystemExit, match="step failed"):
         run_all([bad, bad], jobs=2)
