@@ -97,7 +97,10 @@ MIDNIGHT_UNNAMED_EPISODES = 4
 #: The training and validation schedule. With ``random-hold`` (builds up to 2026-12-01) no
 #: training step of ``hex7-uma`` had the default config, and the demo's twin put the static
 #: baseline's UE throughput 16 % above the simulator's (``docs/agents.md``); with
-#: ``random-default``, 2.8 % below.
+#: ``random-default``, 2.8 % below. ``random-knobwise`` (2026-12-06: each knob kept at its
+#: default half the time, so CIOs at 0 come next to random power and tilts) shortened the
+#: twin's SINR lower tail under every config alike, not only where the CIOs are 0: it fixed
+#: the default config's coverage holes and broke the random configs' (``docs/twin.md``).
 ACTIONS = "random-default"
 #: The validation datasets' schedule, whatever ``--actions`` the training data use: held-out
 #: validation losses of builds on other training schedules then compare.
