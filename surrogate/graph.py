@@ -97,6 +97,7 @@ UE_FEATURES = (
     "phi_moved",  # 1 if its Φ serving cell under the previous config is another cell
     "path_crossings",  # log1p(Φ crossings along its walk of this super-step) (.path)
     "path_known",  # 1 if the walk's start is known
+    "p_cio_biased",  # P(the CIOs attach it to a cell weaker than another one), cio_biased_p
 )
 LINK_FEATURES = (
     "rsrp",  # (dBm + 90) / 20
@@ -107,6 +108,7 @@ LINK_FEATURES = (
     "az_sin",
     "zenith",  # (θ − 90) / 10
     "was_serving",  # 1 if the cell was the UE's Φ serving cell under the previous config
+    "p_cio_biased",  # P(the CIOs order this cell and the serving one against their RSRPs)
 )
 #: Divisor of the per-cell UE counts among the cell features (served, lost, gained, crossings).
 COUNT_SCALE = 10.0
@@ -157,7 +159,38 @@ def fair_share(n_served: torch.Tensor, p_active: torch.Tensor) -> torch.Tensor:
     return ((1 - (1 - p) ** n) / (n * p)).clamp(max=1.0)
 
 
-def _link_attr(phi: PhiLinks, b: torch.Tensor, c: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+def cio_biased_p(
+    phi: PhiLinks, cio_db: torch.Tensor, site: torch.Tensor, shadow_diff: torch.Tensor
+) -> torch.Tensor:
+    """P(the CIOs order a cell and the UE's serving cell against their actual RSRPs).
+
+    The simulator attaches a UE by shadowed RSRP + CIO (A3, TS 38.331 §5.5.4.4). With
+    ``Δ`` the Φ RSRP of cell ``c`` minus the serving cell's and ``D = Δ + X`` the actual
+    difference, ``X ~ N(0, σ²)`` the shadowing difference of the two links (σ = the UE's
+    inter-site ``shadow_diff``, 1 dB for a co-site cell, which shares the shadowing),
+    the CIOs (``Δcio = cio_c − cio_s``) reverse the order when ``D`` lies between
+    ``−Δcio`` and 0: ``p = |Φ(−Δ/σ) − Φ(−(Δ + Δcio)/σ)|``. Zero when every CIO is equal
+    (the default config), so it marks where random CIOs put a UE on a weaker cell and
+    lengthen its SINR tail (``docs/twin.md``, *Grading*).
+
+    **Input:** ``cio_db [B, C]``, ``site [C]``, ``shadow_diff [B·U]`` (dB).
+    **Output:** ``[B, C, U]`` float32 (0 for the serving cell and sleeping cells).
+    """
+    n_b, _, n_ues = phi.rsrp_dbm.shape
+    serving_rsrp = phi.rsrp_dbm.gather(1, phi.serving[:, None, :])  # [B, 1, U]
+    delta = phi.rsrp_dbm - serving_rsrp  # [B, C, U]
+    cio = cio_db.float()
+    d_cio = cio[..., None] - cio.gather(1, phi.serving)[:, None, :]  # [B, C, U]
+    co_site = site[:, None] == site[phi.serving][:, None, :]  # [B, C, U]
+    sigma = shadow_diff.float().reshape(n_b, 1, n_ues).clamp_min(1.0)
+    sigma = torch.where(co_site, torch.ones_like(delta), sigma)  # [B, C, U]
+    p = (torch.special.ndtr(-delta / sigma) - torch.special.ndtr(-(delta + d_cio) / sigma)).abs()
+    return p.masked_fill(~phi.awake[..., None] | ~torch.isfinite(delta), 0.0)
+
+
+def _link_attr(
+    phi: PhiLinks, b: torch.Tensor, c: torch.Tensor, u: torch.Tensor, p_biased: torch.Tensor
+) -> torch.Tensor:
     """Edge attributes ``[n_edges, len(LINK_FEATURES)]`` of links (scene b, cell c, UE u)."""
     rsrp = phi.rsrp_dbm[b, c, u]
     serving_rsrp = phi.rsrp_dbm[b, phi.serving[b, u], u]
@@ -172,6 +205,7 @@ def _link_attr(phi: PhiLinks, b: torch.Tensor, c: torch.Tensor, u: torch.Tensor)
             torch.sin(az),
             (phi.zenith_deg[b, c, u] - 90) / 10,
             (phi.prev_serving[b, u] == c).float(),
+            p_biased[b, c, u],
         ],
         -1,
     )
@@ -405,6 +439,8 @@ def graph_tensors(
     walk_dcorr, shadow_diff = handover_physics(
         st, x.ue_speed_mps.reshape(-1), phi.p_los[b_u, serving, u_u]
     )
+    p_biased = cio_biased_p(phi, x.cio_db, st.site, shadow_diff)  # [B, C, U]
+    p_ue = 1 - torch.prod(1 - p_biased, dim=1)  # [B, U]: some cell's order reversed
     ue_x = torch.stack(
         [
             x.ue_indoor.reshape(-1).float(),
@@ -427,6 +463,7 @@ def graph_tensors(
             moved.reshape(-1),
             torch.log1p(walks.ue_crossings.reshape(-1)).float(),
             known[b_u].float(),
+            p_ue.reshape(-1),
         ],
         -1,
     ).float()
@@ -435,9 +472,9 @@ def graph_tensors(
         ue_x=ue_x,
         phi_rsrp_dbm=phi.rsrp_dbm[b_u, serving, u_u],
         serves_index=torch.stack([b_u * n_cells + serving, b_u * n_ues + u_u]),
-        serves_attr=_link_attr(phi, b_u, serving, u_u),
+        serves_attr=_link_attr(phi, b_u, serving, u_u, p_biased),
         interferes_index=torch.stack([i_b * n_cells + i_c, i_b * n_ues + i_u]),
-        interferes_attr=_link_attr(phi, i_b, i_c, i_u),
+        interferes_attr=_link_attr(phi, i_b, i_c, i_u, p_biased),
         interferer_valid=torch.isfinite(top.values).reshape(-1),
     )
 

@@ -250,3 +250,38 @@ def test_fair_share_is_the_binomial_mean_of_one_over_the_active_count():
     # no load or a lone UE: the whole cell; a cell Φ serves nobody is clamped to n = 1
     got = fair_share(torch.tensor([8, 1, 0]), torch.tensor([0.0, 0.7, 0.5]))
     assert got.tolist() == pytest.approx([1.0, 1.0, 1.0], abs=1e-5)
+
+
+def test_cio_biased_probability_is_zero_with_equal_cios_and_follows_the_closed_form():
+    import dataclasses
+    import math
+
+    from rantwin.surrogate.graph import LINK_FEATURES, cio_biased_p
+
+    inp = _inputs(n_ues=80, seed=3)
+    i_ue, i_link = UE_FEATURES.index("p_cio_biased"), LINK_FEATURES.index("p_cio_biased")
+    g = build_graph(inp)
+    assert g["ue"].x[:, i_ue].eq(0).all()  # default config: every CIO 0
+    assert g["cell", "interferes", "ue"].edge_attr[:, i_link].eq(0).all()
+    cio = np.linspace(-6, 6, 21)
+    biased = dataclasses.replace(inp, config=inp.config.replace(inp.scenario, cio_db=cio))
+    g = build_graph(biased)
+    p_ue = g["ue"].x[:, i_ue]
+    assert (p_ue >= 0).all() and (p_ue <= 1).all() and (p_ue > 0.05).any()
+    assert g["cell", "serves", "ue"].edge_attr[:, i_link].eq(0).all()  # the serving link
+    # one link by hand: Φ RSRP difference d, CIO difference e, shadowing difference sigma
+    batch = SceneBatch.of([biased])
+    st = ScenarioStatics(biased.scenario)
+    phi = phi_links(st, batch)
+    sigma = torch.full((80,), 6.0)
+    p = cio_biased_p(phi, batch.knob("cio_db"), st.site, sigma)
+    u = int(p_ue.argmax())
+    s = int(phi.serving[0, u])
+    c = next(c for c in range(21) if st.site[c] != st.site[s] and phi.awake[0, c])
+    d = float(phi.rsrp_dbm[0, c, u] - phi.rsrp_dbm[0, s, u])
+    e = float(cio[c] - cio[s])
+
+    def ndtr(x):
+        return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+    assert float(p[0, c, u]) == pytest.approx(abs(ndtr(-d / 6) - ndtr(-(d + e) / 6)), abs=1e-5)
