@@ -48,8 +48,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--actions",
         default="static",
         help="config schedule: 'static', 'random' (uniform in knob ranges), 'random-hold', "
-        "'random-default', 'random-knobwise', a YAML/JSON schedule file, or a closed-loop POLICY: a baseline name "
-        "(mlb-cio, sleep, tilt-cco) or a trained-policy folder from `rantwin train-agent`",
+        "'random-default', 'random-knobwise', a YAML/JSON schedule file, or a closed-loop "
+        "POLICY: a baseline name (mlb-cio, sleep, tilt-cco) or a trained-policy folder from "
+        "`rantwin train-agent`",
     )
     p.add_argument(
         "--checkpoint",

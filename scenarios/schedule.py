@@ -152,7 +152,7 @@ def _keep_defaults(
     Input: ``keep`` # [len(_KNOBS)] bool.
     """
     arrays = {
-        name: np.asarray(getattr(base, name)) for name, k in zip(_KNOBS, keep) if k
+        name: np.asarray(getattr(base, name)) for name, k in zip(_KNOBS, keep, strict=True) if k
     }
     return cfg.replace(scenario, **arrays) if arrays else cfg
 
