@@ -97,7 +97,7 @@ SCENARIO_EPISODES = 40
 #: The episode count of the midnight recipe's datasets named without a count (the builds
 #: before ``--scenario-episodes``), so that they still resume.
 MIDNIGHT_UNNAMED_EPISODES = 4
-#: The training and validation schedule. With ``random-hold`` (builds up to 2026-12-01) no
+#: The training data's schedule (``--actions``). With ``random-hold`` (builds up to 2026-12-01) no
 #: training step of ``hex7-uma`` had the default config, and the demo's twin put the static
 #: baseline's UE throughput 16 % above the simulator's (``docs/agents.md``); with
 #: ``random-default``, 2.8 % below. ``random-knobwise`` (2026-12-06: each knob kept at its
