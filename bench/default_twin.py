@@ -204,10 +204,8 @@ def data_steps(
     of builds with other training schedules compare. Each list names its own ``--out`` and
     seed: they may run in any order, or at once (``--jobs``).
     """
-    # random-default: random configs, held with probability 1/2, so the twin sees steps with
-    # and without a config change (a change itself causes handovers); a quarter of the fresh
-    # configs are the default one, which uniform draws never make (every cell at full power)
-    # and which every static baseline and every env episode's start uses
+    # (ACTIONS and VAL_ACTIONS say why random-default: configs held and changed, and the
+    # default config among them, which every static baseline and env episode starts from)
     common = ["--steps", str(steps), "--resume", "--no-progress"]
     train = ["--actions", actions, *common]
     val = ["--actions", VAL_ACTIONS, *common]
