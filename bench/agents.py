@@ -2,12 +2,13 @@
 
 The reference is mobile-env's small scenario with default PPO (189 fps on this kind of
 machine). Measured the same way: SB3 ``PPO`` with its **default hyper-parameters** except
-``n_envs`` (``n_steps = 2048`` per env, batch 64, 10 epochs), for ``--rollouts`` full
-rollouts and their updates. ``sb3_fps`` is the timesteps SB3 counts over the wall time of
-``learn``, rollouts and updates: what SB3's ``time/fps`` print reaches in a long run (it
-divides the timesteps by the time since the start). SB3 prints ``time/fps`` after each
-rollout and *before* that rollout's update, so its first print counts no update at all:
-it is reported apart, as ``sb3_fps_first_print`` (until 2026-12-06 this benchmark
+``n_envs`` (``n_steps = 2048`` per env, batch 64, 10 epochs; SB3's Adam with its defaults,
+as the fused kernel every training here uses: :data:`rantwin.agents.train.ADAM_KWARGS`), for
+``--rollouts`` full rollouts and their updates. ``sb3_fps`` is the timesteps SB3 counts over
+the wall time of ``learn``, rollouts and updates: what SB3's ``time/fps`` print reaches in a
+long run (it divides the timesteps by the time since the start). SB3 prints ``time/fps``
+after each rollout and *before* that rollout's update, so its first print counts no update
+at all: it is reported apart, as ``sb3_fps_first_print`` (until 2026-12-06 this benchmark
 reported that print for one rollout, which left the update out of the figure). Rows:
 
 - ``single-agent``: the flat ``MlpPolicy`` over the whole network (``SB3VecEnv``; one
@@ -141,6 +142,7 @@ def update_ceiling(policy: str, n_envs: int, scenario: str, seed: int = 0) -> di
         "policy": policy,
         "n_envs": n_envs,
         "sb3_envs": buf.n_envs,
+        "optimizer": _optimizer_name(model.policy.optimizer),
         "update_samples": samples,
         "update_s": seconds,
         "update_ceiling_fps": samples / seconds,
@@ -148,14 +150,21 @@ def update_ceiling(policy: str, n_envs: int, scenario: str, seed: int = 0) -> di
     }
 
 
+def _optimizer_name(opt: torch.optim.Optimizer) -> str:
+    """``Adam (fused)``, ``Adam``, ``RMSprop``: the optimizer class and its CPU kernel."""
+    return type(opt).__name__ + (" (fused)" if opt.defaults.get("fused") else "")
+
+
 def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     """Print the table (and write JSON)."""
     ap = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
-    ap.add_argument("--scenario", default="hex7-uma")
+    ap.add_argument("--scenario", default="hex7-uma", help="built-in scenario or YAML path")
     ap.add_argument("--n-envs", type=int, default=16, help="batched twin envs")
     ap.add_argument("--agent-envs", type=int, default=12, help="batched twin envs for cell-agents")
-    ap.add_argument("--rollouts", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--rollouts", type=int, default=1, help="rollouts of 2048 steps per SB3 env (and updates)"
+    )
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (the machine's cores)")
     ap.add_argument(
         "--modes",
         nargs="+",
@@ -169,7 +178,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
         "--update-ceiling", action="store_true",
         help="train nothing: time SB3's PPO update alone per mode (the fps no env can exceed)",
     )  # fmt: skip
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--json", default=None, help="also write the rows to this JSON file")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
     tuned = tune_allocator()  # before any backend, so both run with the same allocator
@@ -177,9 +186,10 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     envs = {"single-agent": args.n_envs, "cell-agents": args.agent_envs}
     if args.update_ceiling:
         rows = [update_ceiling(m, envs[m], args.scenario) for m in args.modes]
-        header = ["mode", "twin envs", "SB3 envs", "update samples", "update s", "ceiling fps"]
+        header = ["mode", "optimizer", "twin envs", "SB3 envs", "update samples", "update s",
+                  "ceiling fps"]  # fmt: skip
         cells = [
-            [r["policy"], r["n_envs"], r["sb3_envs"], f"{r['update_samples']:,}",
+            [r["policy"], r["optimizer"], r["n_envs"], r["sb3_envs"], f"{r['update_samples']:,}",
              f"{r['update_s']:.1f}", f"{r['update_ceiling_fps']:.0f}",
              f"{r['ceiling_ratio_vs_mobile_env']:.1f}"]
             for r in rows

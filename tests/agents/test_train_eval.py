@@ -13,7 +13,7 @@ from rantwin.agents.baselines import make_baseline
 from rantwin.agents.compare import action_map, resolve_policy, run_benchmark, write_report
 from rantwin.agents.evaluation import METRICS, evaluate_policy
 from rantwin.agents.io import load_policy
-from rantwin.agents.train import TrainConfig, train
+from rantwin.agents.train import TrainConfig, build_model, make_venv, train
 
 
 def _tiny_train(tiny_yaml, **kw):
@@ -54,6 +54,31 @@ def test_train_is_deterministic(tiny_yaml, tmp_path):
     assert a.curve["eval_returns"] == b.curve["eval_returns"]
     wa = (tmp_path / "a" / "policy.safetensors").read_bytes()
     assert wa == (tmp_path / "b" / "policy.safetensors").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("algo", "policy", "eps"),
+    [("ppo", "cell-agents", 1e-5), ("ppo", "percell", 1e-5), ("ppo", "mlp", 1e-5),
+     ("sac", "mlp", 1e-8), ("a2c", "mlp", 1e-5)],
+)  # fmt: skip
+def test_models_keep_sb3_optimizer_defaults_with_a_fused_adam(tiny_yaml, algo, policy, eps):
+    cfg = _tiny_train(tiny_yaml, algo=algo, policy=policy, sb3_defaults=algo == "ppo")
+    venv = make_venv(cfg)
+    try:
+        model = build_model(cfg, venv, venv.venv.core.actions)
+    finally:
+        venv.close()
+    if algo == "sac":  # SAC has an actor and a critic optimizer
+        opts = [model.actor.optimizer, model.critic.optimizer]
+    else:
+        opts = [model.policy.optimizer]
+    for opt in opts:
+        assert opt.defaults["eps"] == eps  # SB3's default (PPO: 1e-5, SAC: torch's 1e-8)
+        if algo == "a2c":  # RMSprop, as SB3 sets it
+            assert isinstance(opt, torch.optim.RMSprop) and opt.defaults["alpha"] == 0.99
+        else:
+            assert isinstance(opt, torch.optim.Adam) and opt.defaults["fused"] is True
+            assert opt.defaults["betas"] == (0.9, 0.999) and opt.defaults["weight_decay"] == 0
 
 
 def test_train_config_errors():

@@ -14,6 +14,7 @@ def test_update_ceiling_times_one_update_of_the_rows_model():
     row = agents.update_ceiling("single-agent", 1, "hex7-uma")
     assert row["policy"] == "single-agent" and row["sb3_envs"] == 1
     assert row["update_samples"] == 2048  # SB3's default n_steps, one SB3 env
+    assert row["optimizer"] == "Adam (fused)"  # the training's optimizer (agents.train)
     assert row["update_s"] > 0 and math.isfinite(row["update_ceiling_fps"])
     assert row["update_ceiling_fps"] == pytest.approx(2048 / row["update_s"])
     assert row["ceiling_ratio_vs_mobile_env"] == pytest.approx(
@@ -26,7 +27,7 @@ def test_cli_update_ceiling_prints_the_table_and_writes_json(tmp_path, capsys):
     agents.main(["--update-ceiling", "--modes", "single-agent", "--n-envs", "1",
                  "--threads", "1", "--json", str(out)])  # fmt: skip
     printed = capsys.readouterr().out
-    assert "| single-agent | 1 | 1 | 2,048 |" in printed
+    assert "| single-agent | Adam (fused) | 1 | 1 | 2,048 |" in printed
     rows = json.loads(out.read_text())
     assert [r["policy"] for r in rows] == ["single-agent"]
 
