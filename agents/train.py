@@ -349,10 +349,11 @@ def build_model(config: TrainConfig, venv: Any, actions: Any) -> BaseAlgorithm:
     policy: Any = "MlpPolicy"
     policy_kwargs: dict[str, Any] = {}
     if config.policy == "cell-agents":
-        policy_kwargs = {
-            "net_arch": [config.hidden, config.hidden],
-            "log_std_init": config.log_std_init,
-        }
+        if not config.sb3_defaults:  # SB3's own: two layers of 64, log-std 0
+            policy_kwargs = {
+                "net_arch": [config.hidden, config.hidden],
+                "log_std_init": config.log_std_init,
+            }
     elif config.policy == "percell":
         from .percell import PerCellPolicy
 

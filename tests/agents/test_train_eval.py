@@ -72,6 +72,9 @@ def test_models_keep_sb3_optimizer_defaults_with_a_fused_adam(tiny_yaml, algo, p
         opts = [model.actor.optimizer, model.critic.optimizer]
     else:
         opts = [model.policy.optimizer]
+    if algo == "ppo" and policy == "cell-agents":  # sb3_defaults: SB3's own policy sizes
+        assert model.policy.net_arch == dict(pi=[64, 64], vf=[64, 64])
+        assert float(model.policy.log_std.mean()) == 0.0
     for opt in opts:
         assert opt.defaults["eps"] == eps  # SB3's default (PPO: 1e-5, SAC: torch's 1e-8)
         if algo == "a2c":  # RMSprop, as SB3 sets it
