@@ -67,8 +67,8 @@ POLICIES = ("percell", "mlp", "cell-agents")
 #: SAC's keep torch's defaults), run as one fused kernel per step over all parameters
 #: (``fused=True``): the same update rule and hyper-parameters, rounded differently. SB3
 #: otherwise runs torch's per-tensor loop on the CPU, about ten small kernels per parameter
-#: tensor per minibatch; on 2 cores the fused step cut PPO's update per minibatch of 64 by
-#: about a fifth (cell agents) to a quarter (flat policy; ``bench/agents --update-ceiling``).
+#: tensor per minibatch; on 2 cores the fused step cut the time of PPO's update by about a
+#: quarter (cell agents) to a third (flat policy; ``bench/agents --update-ceiling``).
 #: A2C keeps its RMSprop, which has no fused kernel.
 ADAM_KWARGS: dict[str, dict[str, Any]] = {
     "ppo": {"eps": 1e-5, "fused": True},
