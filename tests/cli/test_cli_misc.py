@@ -43,6 +43,15 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"rantwin {__version__}"
 
 
+def test_python_dash_m_runs_the_cli():
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "rantwin", "--version"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == f"rantwin {__version__}"
+
+
 def test_console_script_help():
     proc = subprocess.run([console_script(), "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
