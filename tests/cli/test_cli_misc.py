@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -44,8 +45,6 @@ def test_version(capsys):
 
 
 def test_python_dash_m_runs_the_cli():
-    import sys
-
     run = subprocess.run([sys.executable, "-m", "rantwin", "--version"],
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert run.returncode == 0, run.stderr
