@@ -10,7 +10,7 @@ from rantwin.scenarios import RewardWeights
 from rantwin.surrogate.diffusion.sampler import SAMPLERS, SamplerConfig
 from rantwin.surrogate.evaluate import check_coverage_sinr_db, collect, grade_twin
 from rantwin.surrogate.report import report_markdown, write_report
-from rantwin.surrogate.twin import Twin
+from rantwin.surrogate.twin import UE_THROUGHPUT, Twin
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -62,6 +62,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="also grade the coverage-hole event SINR < this (dB) per UE, as the reward's "
         "coverage term counts it (report key ue/coverage_hole: rates, Brier score)",
     )
+    p.add_argument(
+        "--ue-throughput",
+        default="cell-share",
+        choices=UE_THROUGHPUT,
+        help="cell-share: each cell's drawn throughput shared out among its UEs in proportion "
+        "to their draws (they add up to it, as in the simulator); independent: the UE heads' "
+        "draws as they are (the twin's rule before 2026-12-07)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -74,7 +82,10 @@ def run(args: argparse.Namespace) -> int:
     sampler = None
     if args.diffusion:
         sampler = SamplerConfig(kind=args.diffusion_sampler, steps=args.diffusion_steps)
-    twin = Twin.load(args.ckpt, head=args.diffusion, sampler=sampler, device=args.device)
+    twin = Twin.load(
+        args.ckpt, head=args.diffusion, sampler=sampler, device=args.device,
+        ue_throughput=args.ue_throughput,
+    )  # fmt: skip
     data = collect(twin, args.data, args.samples, args.seed, args.max_scenes,
                    progress=not args.no_progress)  # fmt: skip
     results = grade_twin(data, args.coverage_sinr_db)
@@ -85,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         "samples": args.samples,
         "diffusion": args.diffusion,
         "sampler": sampler.to_dict() if sampler else None,
+        "ue_throughput": args.ue_throughput,
     }
     if args.device != "cpu":  # CPU reports read as before the option existed
         meta["device"] = args.device

@@ -10,6 +10,15 @@ simulator's structure imposed where the simulator has it:
   some UE it serves (Φ serving) is active in that draw: the simulator reports 0 exactly
   then, and the cell heads are trained given an active UE (:mod:`.data`);
 - with the mixed PRB head the draw sits on the atom at exactly 1 when ``full``;
+- a cell's throughput is the sum of its UEs' (the simulator reports exactly that:
+  ``simulator/engine.py`` adds the UEs' throughputs by serving cell). With ``cell_share``
+  (the twin's default) each loaded cell's throughput is drawn by the cell head and shared
+  out among its Φ-served UEs in proportion to their own draws: top-down reconciliation of a
+  hierarchical forecast (Athanasopoulos, Ahmed & Hyndman 2009, Int. J. Forecasting 25(1);
+  probabilistic: Panagiotelis et al. 2023, Eur. J. Oper. Res. 306(2)). The UE heads then set
+  how a cell's throughput splits, the cell head how much there is. Without it the UE draws
+  are independent of the cell's, and their mean ran 7–27 % above the simulator's on the
+  held-out sets (``docs/twin.md``, *UE throughput as a share of the cell's*);
 - a cell's mains power follows the EARTH model from its PRB utilisation, transmit power
   and sleep state (:func:`rantwin.radio.energy.cell_power_w`; Auer et al. 2011).
 
@@ -52,13 +61,15 @@ def kpi_fields(
     ue_cell: torch.Tensor,  # [n_ues] long: global index of the UE's Φ serving cell
     cell_awake: torch.Tensor,  # [n_cells] bool
     cell_x: torch.Tensor,  # [n_cells, len(CELL_FEATURES)] the graph's cell features
+    cell_share: bool = True,
 ) -> KpiFields:
     """The KPIs of one ensemble of draws (see the module docstring).
 
     **Input:** as annotated; ``cell_x`` supplies the transmit power (feature 0,
     ``(P_tx − 40) / 10``) and the small-cell flag (feature 8) of :data:`.graph.CELL_FEATURES`.
     **Output:** :class:`KpiFields`. Throughput draws are bounded: ``log1p(thr) ≤ 7`` per UE
-    (1.1 Gbit/s), ``≤ 9`` per cell (8 Gbit/s).
+    (1.1 Gbit/s), ``≤ 9`` per cell (8 Gbit/s); with ``cell_share`` a UE's share of its
+    cell's throughput is bounded by the cell's only.
     """
     s = TARGET_SCALE
     thr = torch.expm1((ue_draw[..., 2] * s["ue_log_thr"]).clamp(0, 7)) * active
@@ -71,6 +82,15 @@ def kpi_fields(
         prb = torch.where(full, torch.ones_like(prb), prb)
     prb = prb * loaded
     cell_thr = torch.expm1((cell_draw[..., 1] * s["cell_log_thr"]).clamp(0, 9)) * loaded
+    if cell_share:  # the cell's throughput, shared in proportion to its UEs' draws
+        ue_sum = torch.zeros_like(cell_thr).index_add_(1, ue_cell, thr)  # [S, n_cells]
+        # where every active UE drew 0 (their draws clamped at 0), equal shares
+        share = torch.where(
+            ue_sum[:, ue_cell] > 0,
+            thr / ue_sum.clamp_min(1e-30)[:, ue_cell],
+            active.float() / n_active.clamp_min(1)[:, ue_cell],
+        )  # [S, n_ues]
+        thr = share * cell_thr[:, ue_cell]
     tx = cell_x[:, 0] * 10 + 40  # CELL_FEATURES[0] = (P_tx − 40) / 10
     small = cell_x[:, 8] > 0.5
     energy = cell_power_w(prb, tx.expand_as(prb), cell_awake.expand_as(prb), small)

@@ -35,6 +35,8 @@ from .ssm import sample_tti
 
 #: where the random numbers are drawn: the callers' generators are CPU generators
 _HOST = torch.device("cpu")
+#: How a draw's UE throughputs relate to their cell's (``Twin(ue_throughput=)``, :mod:`.kpis`).
+UE_THROUGHPUT = ("cell-share", "independent")
 
 if TYPE_CHECKING:  # the diffusion package imports this module: no import cycle at run time
     from .diffusion.head import DiffusionHead
@@ -130,6 +132,12 @@ class Twin:
             caller's generators whatever the device, so a seed gives the same latent and
             uniforms everywhere and the draws differ between devices only by the network's
             float rounding. :class:`TwinSample` tensors are on ``device``.
+        ue_throughput: How a draw's UE throughputs relate to their cell's (one of
+            :data:`UE_THROUGHPUT`): ``"cell-share"`` (default) shares each cell's drawn
+            throughput out among its UEs in proportion to their own draws, so that they add
+            up to it as in the simulator (:mod:`.kpis`); ``"independent"`` keeps the UE
+            heads' draws as they are (the twin's rule before 2026-12-07). It draws no random
+            numbers: both give the same draws of everything else.
 
     Raises:
         ValueError: A device torch does not know, or one this machine does not have.
@@ -144,7 +152,13 @@ class Twin:
         sampler: SamplerConfig | None = None,
         compile: bool = False,
         device: torch.device | str | None = None,
+        ue_throughput: str = "cell-share",
     ):
+        if ue_throughput not in UE_THROUGHPUT:
+            raise ValueError(
+                f"ue_throughput must be one of {', '.join(UE_THROUGHPUT)}, got {ue_throughput!r}"
+            )
+        self.ue_throughput = ue_throughput
         tune_allocator()  # batched steps free and reallocate large tensors: rantwin.allocator
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
@@ -172,6 +186,7 @@ class Twin:
         sampler: SamplerConfig | None = None,
         compile: bool = False,
         device: torch.device | str | None = None,
+        ue_throughput: str = "cell-share",
     ) -> Twin:
         """Load from a checkpoint directory (safetensors + JSON; never unpickles).
 
@@ -182,6 +197,8 @@ class Twin:
             sampler: The head's sampler (default: its few-step default).
             compile: ``torch.compile`` the hot paths (see the class).
             device: Where it runs (see the class).
+            ue_throughput: UE throughput as a share of the cell's, or independent (see the
+                class).
         """
         model, graph_cfg, meta = load_checkpoint(path)
         dh = None
@@ -189,7 +206,10 @@ class Twin:
             from .diffusion.checkpoint import load_diffusion
 
             dh, _ = load_diffusion(head, model)
-        return cls(model, graph_cfg, meta, head=dh, sampler=sampler, compile=compile, device=device)
+        return cls(
+            model, graph_cfg, meta, head=dh, sampler=sampler, compile=compile, device=device,
+            ue_throughput=ue_throughput,
+        )  # fmt: skip
 
     @property
     def carries_state(self) -> bool:
@@ -204,8 +224,9 @@ class Twin:
     def with_head(self, head: DiffusionHead | None, sampler: SamplerConfig | None = None) -> Twin:
         """The same twin (shared network and paths) drawing its continuous KPIs from ``head``."""
         twin = Twin(
-            self.model, self.graph_cfg, self.meta, head=head, sampler=sampler, device=self.device
-        )
+            self.model, self.graph_cfg, self.meta, head=head, sampler=sampler,
+            device=self.device, ue_throughput=self.ue_throughput,
+        )  # fmt: skip
         twin.paths = self.paths  # compiled once, shared
         return twin
 
@@ -388,7 +409,7 @@ class Twin:
         ue_cell = _cell_offsets(cell_b)[ue_b] + ue.phi_serving  # [n_ues] global cell index
         k = self.paths.kpis(
             u_draw, c_draw, active, full, ue.phi_rsrp_dbm, ue.phi_sinr_db, ue_cell,
-            cell.awake, cell.x,
+            cell.awake, cell.x, self.ue_throughput == "cell-share",
         )  # fmt: skip
         sinr, thr = k.ue_sinr_db, k.ue_throughput_mbps  # [S, n_ues]
         tti_sinr = tti_thr = None

@@ -119,6 +119,29 @@ def test_sleeping_cells_sample_no_traffic_and_sleep_power(trained, twin_graphs):
     assert (s.cell_prb_util[:, 0] == 0).all() and (s.cell_throughput_mbps[:, 0] == 0).all()
 
 
+def test_ue_throughputs_add_up_to_their_cells_unless_independent(trained, twin_graphs):
+    """``cell-share`` (default): per draw, a loaded cell's UEs carry its throughput; the
+    rule draws no random numbers, so ``independent`` gives the same draws otherwise."""
+    res, _, _ = trained
+    graphs = twin_graphs[:3]
+    shared = Twin(res.model, GraphConfig(), {}).sample(graphs, 8, torch.Generator().manual_seed(2))
+    alone = Twin(res.model, GraphConfig(), {}, ue_throughput="independent").sample(
+        graphs, 8, torch.Generator().manual_seed(2)
+    )
+    offsets = torch.bincount(shared.cell_scene).cumsum(0) - torch.bincount(shared.cell_scene)
+    ue_cell = offsets[shared.ue_scene] + shared.ue_serving  # [n_ues]
+    sums = torch.zeros_like(shared.cell_throughput_mbps).index_add_(
+        1, ue_cell, shared.ue_throughput_mbps
+    )  # [S, n_cells]
+    torch.testing.assert_close(sums, shared.cell_throughput_mbps)
+    alone_sums = torch.zeros_like(sums).index_add_(1, ue_cell, alone.ue_throughput_mbps)
+    assert not torch.allclose(alone_sums, alone.cell_throughput_mbps)  # not so without it
+    for f in ("ue_sinr_db", "ue_rsrp_dbm", "ue_active", "cell_throughput_mbps", "cell_prb_util"):
+        assert torch.equal(getattr(shared, f), getattr(alone, f))
+    with pytest.raises(ValueError, match="ue_throughput must be one of .*got 'mean'"):
+        Twin(res.model, GraphConfig(), {}, ue_throughput="mean")
+
+
 def test_cells_carry_load_only_with_an_active_served_ue(trained, twin_graphs):
     """PRB utilisation and cell throughput are 0 exactly when no Φ-served UE is active."""
     res, _, _ = trained
@@ -217,6 +240,15 @@ def test_eval_surrogate_end_to_end(trained, tmp_path):
                  "--samples", "4", "--device", "cpu", "--no-progress"]) == 0  # fmt: skip
     doc = json.loads((rep / "report.json").read_text())
     assert "device" not in doc.get("meta", {})  # a CPU report reads as before the option
+    assert doc["meta"]["ue_throughput"] == "cell-share"  # the rule of the UE draws, recorded
+    alone = tmp_path / "alone"
+    args = ["--samples", "4", "--ue-throughput", "independent", "--no-progress"]
+    assert main(["eval-surrogate", "--ckpt", str(ck), "--data", str(data), "--report", str(alone),
+                 *args]) == 0  # fmt: skip
+    other = json.loads((alone / "report.json").read_text())
+    assert other["meta"]["ue_throughput"] == "independent"
+    assert other["kpis"]["ue/sinr_db"] == doc["kpis"]["ue/sinr_db"]  # the same draws otherwise
+    assert other["kpis"]["ue/throughput_mbps"] != doc["kpis"]["ue/throughput_mbps"]
     assert "ue/sinr_db" in json.dumps(doc)
     hole = doc["kpis"]["ue/coverage_hole"]  # SINR < the reward's default -5 dB, an event
     assert hole["kind"] == "event" and hole["threshold_db"] == -5.0
