@@ -64,11 +64,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--ue-throughput",
-        default="cell-share",
+        default="independent",
         choices=UE_THROUGHPUT,
-        help="cell-share: each cell's drawn throughput shared out among its UEs in proportion "
-        "to their draws (they add up to it, as in the simulator); independent: the UE heads' "
-        "draws as they are (the twin's rule before 2026-12-07)",
+        help="independent: the UE heads' draws as they are (what the envs use); cell-share: "
+        "each cell's drawn throughput shared out among its UEs in proportion to their draws, "
+        "so that they add up to it as in the simulator (docs/twin.md)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

@@ -10,15 +10,17 @@ simulator's structure imposed where the simulator has it:
   some UE it serves (Φ serving) is active in that draw: the simulator reports 0 exactly
   then, and the cell heads are trained given an active UE (:mod:`.data`);
 - with the mixed PRB head the draw sits on the atom at exactly 1 when ``full``;
-- a cell's throughput is the sum of its UEs' (the simulator reports exactly that:
-  ``simulator/engine.py`` adds the UEs' throughputs by serving cell). With ``cell_share``
-  (the twin's default) each loaded cell's throughput is drawn by the cell head and shared
-  out among its Φ-served UEs in proportion to their own draws: top-down reconciliation of a
-  hierarchical forecast (Athanasopoulos, Ahmed & Hyndman 2009, Int. J. Forecasting 25(1);
-  probabilistic: Panagiotelis et al. 2023, Eur. J. Oper. Res. 306(2)). The UE heads then set
-  how a cell's throughput splits, the cell head how much there is. Without it the UE draws
-  are independent of the cell's, and their mean ran 7–27 % above the simulator's on the
-  held-out sets (``docs/twin.md``, *UE throughput as a share of the cell's*);
+- with ``cell_share`` (opt-in, ``Twin(ue_throughput="cell-share")``) a cell's throughput is
+  the sum of its UEs', as the simulator reports it (``simulator/engine.py`` adds the UEs'
+  throughputs by serving cell): each loaded cell's throughput is drawn by the cell head and
+  shared out among its Φ-served UEs in proportion to their own draws, a top-down
+  reconciliation of a hierarchical forecast (Athanasopoulos, Ahmed & Hyndman 2009,
+  Int. J. Forecasting 25(1); probabilistic: Panagiotelis et al. 2023, Eur. J. Oper. Res.
+  306(2)). The UE heads then set how a cell's throughput splits, the cell head how much
+  there is. By default the UE draws are the UE heads' own: with the bundled twin the shares
+  bring the held-out UE means from 7–27 % above the simulator's to within 8 %, but the cell
+  head's errors reach the cell-edge UEs (``docs/twin.md``, *UE throughput as a share of the
+  cell's*);
 - a cell's mains power follows the EARTH model from its PRB utilisation, transmit power
   and sleep state (:func:`rantwin.radio.energy.cell_power_w`; Auer et al. 2011).
 
@@ -61,7 +63,7 @@ def kpi_fields(
     ue_cell: torch.Tensor,  # [n_ues] long: global index of the UE's Φ serving cell
     cell_awake: torch.Tensor,  # [n_cells] bool
     cell_x: torch.Tensor,  # [n_cells, len(CELL_FEATURES)] the graph's cell features
-    cell_share: bool = True,
+    cell_share: bool = False,
 ) -> KpiFields:
     """The KPIs of one ensemble of draws (see the module docstring).
 

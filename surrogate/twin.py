@@ -36,7 +36,7 @@ from .ssm import sample_tti
 #: where the random numbers are drawn: the callers' generators are CPU generators
 _HOST = torch.device("cpu")
 #: How a draw's UE throughputs relate to their cell's (``Twin(ue_throughput=)``, :mod:`.kpis`).
-UE_THROUGHPUT = ("cell-share", "independent")
+UE_THROUGHPUT = ("independent", "cell-share")
 
 if TYPE_CHECKING:  # the diffusion package imports this module: no import cycle at run time
     from .diffusion.head import DiffusionHead
@@ -133,11 +133,11 @@ class Twin:
             uniforms everywhere and the draws differ between devices only by the network's
             float rounding. :class:`TwinSample` tensors are on ``device``.
         ue_throughput: How a draw's UE throughputs relate to their cell's (one of
-            :data:`UE_THROUGHPUT`): ``"cell-share"`` (default) shares each cell's drawn
-            throughput out among its UEs in proportion to their own draws, so that they add
-            up to it as in the simulator (:mod:`.kpis`); ``"independent"`` keeps the UE
-            heads' draws as they are (the twin's rule before 2026-12-07). It draws no random
-            numbers: both give the same draws of everything else.
+            :data:`UE_THROUGHPUT`): ``"independent"`` (default) keeps the UE heads' draws
+            as they are; ``"cell-share"`` shares each cell's drawn throughput out among its
+            UEs in proportion to their own draws, so that they add up to it as in the
+            simulator (:mod:`.kpis`). It draws no random numbers: both give the same draws
+            of everything else.
 
     Raises:
         ValueError: A device torch does not know, or one this machine does not have.
@@ -152,7 +152,7 @@ class Twin:
         sampler: SamplerConfig | None = None,
         compile: bool = False,
         device: torch.device | str | None = None,
-        ue_throughput: str = "cell-share",
+        ue_throughput: str = "independent",
     ):
         if ue_throughput not in UE_THROUGHPUT:
             raise ValueError(
@@ -186,7 +186,7 @@ class Twin:
         sampler: SamplerConfig | None = None,
         compile: bool = False,
         device: torch.device | str | None = None,
-        ue_throughput: str = "cell-share",
+        ue_throughput: str = "independent",
     ) -> Twin:
         """Load from a checkpoint directory (safetensors + JSON; never unpickles).
 

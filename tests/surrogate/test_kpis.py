@@ -19,7 +19,7 @@ def _cells(tx_dbm: list[float], small: list[bool]) -> torch.Tensor:
     return x
 
 
-def _fields(active: list[list[bool]], full: torch.Tensor | None = None, cell_share: bool = True):
+def _fields(active: list[list[bool]], full: torch.Tensor | None = None, cell_share: bool = False):
     # 4 UEs: two served by cell 0, one by cell 1, one by cell 2 (asleep)
     ue_draw = torch.tensor([[0.5, -1.0, 1.0]]).expand(len(active), 4, 3)  # [S, 4, 3]
     cell_draw = torch.tensor([[0.3, 1.0]]).expand(len(active), 3, 2)  # [S, 3, 2]
@@ -35,7 +35,7 @@ def _fields(active: list[list[bool]], full: torch.Tensor | None = None, cell_sha
 
 
 def test_units_and_residuals_on_phi():
-    k = _fields([[True, True, True, True]], cell_share=False)  # the UE head's own draw
+    k = _fields([[True, True, True, True]])  # by default the UE head's own draw
     s = TARGET_SCALE
     torch.testing.assert_close(
         k.ue_rsrp_dbm[0], torch.tensor([-90.0, -95, -100, -105]) + 0.5 * s["rsrp_db"]
@@ -87,12 +87,13 @@ def test_cell_share_splits_each_cells_throughput_among_its_ues():
 
 
 def test_cell_share_of_ues_that_all_drew_nothing_is_equal_and_idle_ues_get_none():
-    k = _fields([[True, True, True, True], [False, True, True, True]])
+    k = _fields([[True, True, True, True], [False, True, True, True]], cell_share=True)
     ue_draw = torch.zeros(1, 4, 3)  # every UE's throughput draw at 0 (log1p = 0)
     cell_draw = torch.tensor([[[0.3, 1.0]]]).expand(1, 3, 2)
     z = kpi_fields(ue_draw, cell_draw, torch.tensor([[True, True, True, False]]), None,
                    torch.zeros(4), torch.zeros(4), torch.tensor([0, 0, 1, 1]),
-                   torch.tensor([True, True, True]), _cells([46.0] * 3, [False] * 3))  # fmt: skip
+                   torch.tensor([True, True, True]), _cells([46.0] * 3, [False] * 3),
+                   cell_share=True)  # fmt: skip
     c = z.cell_throughput_mbps[0]
     torch.testing.assert_close(z.ue_throughput_mbps[0], torch.stack([c[0] / 2, c[0] / 2, c[1],
                                                                      c[1] * 0]))  # fmt: skip

@@ -119,15 +119,15 @@ def test_sleeping_cells_sample_no_traffic_and_sleep_power(trained, twin_graphs):
     assert (s.cell_prb_util[:, 0] == 0).all() and (s.cell_throughput_mbps[:, 0] == 0).all()
 
 
-def test_ue_throughputs_add_up_to_their_cells_unless_independent(trained, twin_graphs):
-    """``cell-share`` (default): per draw, a loaded cell's UEs carry its throughput; the
-    rule draws no random numbers, so ``independent`` gives the same draws otherwise."""
+def test_ue_throughputs_add_up_to_their_cells_with_cell_share(trained, twin_graphs):
+    """``cell-share``: per draw, a loaded cell's UEs carry its throughput; the rule draws no
+    random numbers, so the default (``independent``) gives the same draws otherwise."""
     res, _, _ = trained
     graphs = twin_graphs[:3]
-    shared = Twin(res.model, GraphConfig(), {}).sample(graphs, 8, torch.Generator().manual_seed(2))
-    alone = Twin(res.model, GraphConfig(), {}, ue_throughput="independent").sample(
+    shared = Twin(res.model, GraphConfig(), {}, ue_throughput="cell-share").sample(
         graphs, 8, torch.Generator().manual_seed(2)
     )
+    alone = Twin(res.model, GraphConfig(), {}).sample(graphs, 8, torch.Generator().manual_seed(2))
     offsets = torch.bincount(shared.cell_scene).cumsum(0) - torch.bincount(shared.cell_scene)
     ue_cell = offsets[shared.ue_scene] + shared.ue_serving  # [n_ues]
     sums = torch.zeros_like(shared.cell_throughput_mbps).index_add_(
@@ -240,13 +240,13 @@ def test_eval_surrogate_end_to_end(trained, tmp_path):
                  "--samples", "4", "--device", "cpu", "--no-progress"]) == 0  # fmt: skip
     doc = json.loads((rep / "report.json").read_text())
     assert "device" not in doc.get("meta", {})  # a CPU report reads as before the option
-    assert doc["meta"]["ue_throughput"] == "cell-share"  # the rule of the UE draws, recorded
-    alone = tmp_path / "alone"
-    args = ["--samples", "4", "--ue-throughput", "independent", "--no-progress"]
-    assert main(["eval-surrogate", "--ckpt", str(ck), "--data", str(data), "--report", str(alone),
+    assert doc["meta"]["ue_throughput"] == "independent"  # the rule of the UE draws, recorded
+    shared = tmp_path / "shared"
+    args = ["--samples", "4", "--ue-throughput", "cell-share", "--no-progress"]
+    assert main(["eval-surrogate", "--ckpt", str(ck), "--data", str(data), "--report", str(shared),
                  *args]) == 0  # fmt: skip
-    other = json.loads((alone / "report.json").read_text())
-    assert other["meta"]["ue_throughput"] == "independent"
+    other = json.loads((shared / "report.json").read_text())
+    assert other["meta"]["ue_throughput"] == "cell-share"
     assert other["kpis"]["ue/sinr_db"] == doc["kpis"]["ue/sinr_db"]  # the same draws otherwise
     assert other["kpis"]["ue/throughput_mbps"] != doc["kpis"]["ue/throughput_mbps"]
     assert "ue/sinr_db" in json.dumps(doc)
