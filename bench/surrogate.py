@@ -5,6 +5,10 @@
   the median of ten times as many calls as the batched rows (a call is ~10 ms);
 - twin, batched: ``B`` scenes of ``hex7-uma`` per call (B = 64, 256), UE-super-steps per
   second = B · n_ues / seconds per call;
+- where a one-scene step goes: the graph alone (``Twin.graphs``: Φ, the walk's crossings,
+  the features and the ``HeteroData``) and the network alone (``TwinModel.draws`` on that
+  graph: backbone, prior and heads of one draw); the rest of the step is the draws and the
+  KPIs (``single_parts``);
 - the same twin rows with ``compile=True`` (:mod:`rantwin.surrogate.compiled`; its one-off
   first calls, where it compiles, reported apart as ``compiled_first_calls_s``), unless
   ``--no-compile``.
@@ -87,6 +91,27 @@ def _step(twin: Twin, scenes: SceneBatch, g: torch.Generator) -> None:
         torch.cuda.synchronize(twin.device)
 
 
+def _single_parts(twin: Twin, one: SceneBatch, g: torch.Generator, repeats: int) -> dict:
+    """Median seconds of the graph alone and of the network alone, for one scene.
+
+    **Output:** ``{"graph_s": ..., "network_s": ...}``: ``Twin.graphs`` of the scene, and
+    the network's path (``twin.paths.draws``, compiled for a compiled twin) on that graph
+    with one latent draw, each to the end of its device's work.
+    """
+
+    def sync() -> None:
+        if twin.device.type == "cuda":
+            torch.cuda.synchronize(twin.device)
+
+    batch = twin.graphs(one)
+    eps = torch.randn((1, 1, twin.model.cfg.latent_dim), generator=g).to(twin.device)
+    with torch.no_grad():
+        twin.paths.draws(batch, eps, 1)  # warm-up (and compilation)
+        graph_s = _median_time(lambda: (twin.graphs(one), sync()), repeats)
+        network_s = _median_time(lambda: (twin.paths.draws(batch, eps, 1), sync()), repeats)
+    return {"graph_s": graph_s, "network_s": network_s}
+
+
 def _twin_rows(
     twin: Twin, out: dict, tag: str, repeats: int, sim_s: float, bar: tqdm | None = None
 ) -> None:
@@ -104,7 +129,14 @@ def _twin_rows(
     t1 = _median_time(lambda: _step(twin, one, g), SINGLE_FACTOR * repeats)
     out[f"{tag}twin_s_per_superstep_single"] = t1
     out[f"{tag}speedup_single"] = sim_s / t1
-    _advance(bar, f"{tag}one scene: {t1 * 1e3:.1f} ms ({sim_s / t1:.1f}x the simulator)")
+    parts = _single_parts(twin, one, g, SINGLE_FACTOR * repeats)
+    out[f"{tag}single_graph_s"] = parts["graph_s"]
+    out[f"{tag}single_network_s"] = parts["network_s"]
+    _advance(
+        bar,
+        f"{tag}one scene: {t1 * 1e3:.1f} ms ({sim_s / t1:.1f}x the simulator; graph "
+        f"{parts['graph_s'] * 1e3:.1f} ms, network {parts['network_s'] * 1e3:.1f} ms)",
+    )
     n_ues = one.n_ues
     for b in (64, 256):
         scenes = _scenes("hex7-uma", b, seed=b)

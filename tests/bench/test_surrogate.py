@@ -1,3 +1,4 @@
+import dataclasses
 import sys
 
 import pytest
@@ -24,3 +25,21 @@ def test_an_unknown_device_fails_before_measuring(monkeypatch):
     monkeypatch.setattr(sys, "argv", argv)
     with pytest.raises(ValueError, match="device='gpu0'"):
         surrogate.main()
+
+
+@pytest.mark.skipif(default_checkpoint() is None, reason="no bundled twin")
+def test_the_one_scene_breakdown_times_the_graph_and_the_network(monkeypatch):
+    """The parts are the twin's own calls: the graph of the scene, the network on it."""
+    twin = Twin.load(default_checkpoint(), device="cpu")
+    one = surrogate._scenes("hex7-uma", 1)
+    seen = []
+    draws = twin.paths.draws
+
+    def counted(b, e, n):
+        seen.append((b["ue"].num_nodes, tuple(e.shape), n))
+        return draws(b, e, n)
+
+    monkeypatch.setattr(twin, "paths", dataclasses.replace(twin.paths, draws=counted))
+    parts = surrogate._single_parts(twin, one, torch.Generator().manual_seed(0), 2)
+    assert set(parts) == {"graph_s", "network_s"} and all(v > 0 for v in parts.values())
+    assert seen and all(s == (one.n_ues, (1, 1, twin.model.cfg.latent_dim), 1) for s in seen)
