@@ -105,10 +105,19 @@ def _single_parts(twin: Twin, one: SceneBatch, g: torch.Generator, repeats: int)
 
     batch = twin.graphs(one)
     eps = torch.randn((1, 1, twin.model.cfg.latent_dim), generator=g).to(twin.device)
+
+    def graph() -> None:
+        twin.graphs(one)
+        sync()
+
+    def network() -> None:
+        twin.paths.draws(batch, eps, 1)
+        sync()
+
     with torch.no_grad():
-        twin.paths.draws(batch, eps, 1)  # warm-up (and compilation)
-        graph_s = _median_time(lambda: (twin.graphs(one), sync()), repeats)
-        network_s = _median_time(lambda: (twin.paths.draws(batch, eps, 1), sync()), repeats)
+        network()  # warm-up (and compilation)
+        graph_s = _median_time(graph, repeats)
+        network_s = _median_time(network, repeats)
     return {"graph_s": graph_s, "network_s": network_s}
 
 
