@@ -84,11 +84,16 @@ def _median_time(fn, repeats: int) -> float:
     return float(np.median(times))
 
 
+def _sync(twin: Twin) -> None:
+    """Wait for the twin's device: CUDA kernels run asynchronously (time them, not their launch)."""
+    if twin.device.type == "cuda":
+        torch.cuda.synchronize(twin.device)
+
+
 def _step(twin: Twin, scenes: SceneBatch, g: torch.Generator) -> None:
     """One super-step of ``scenes`` through the twin, to the end of its device's work."""
     twin.sample(twin.graphs(scenes), 1, g)
-    if twin.device.type == "cuda":  # kernels run asynchronously: time them, not their launch
-        torch.cuda.synchronize(twin.device)
+    _sync(twin)
 
 
 def _single_parts(twin: Twin, one: SceneBatch, g: torch.Generator, repeats: int) -> dict:
@@ -98,21 +103,16 @@ def _single_parts(twin: Twin, one: SceneBatch, g: torch.Generator, repeats: int)
     the network's path (``twin.paths.draws``, compiled for a compiled twin) on that graph
     with one latent draw, each to the end of its device's work.
     """
-
-    def sync() -> None:
-        if twin.device.type == "cuda":
-            torch.cuda.synchronize(twin.device)
-
     batch = twin.graphs(one)
     eps = torch.randn((1, 1, twin.model.cfg.latent_dim), generator=g).to(twin.device)
 
     def graph() -> None:
         twin.graphs(one)
-        sync()
+        _sync(twin)
 
     def network() -> None:
         twin.paths.draws(batch, eps, 1)
-        sync()
+        _sync(twin)
 
     with torch.no_grad():
         network()  # warm-up (and compilation)

@@ -85,11 +85,11 @@ def kpi_fields(
     prb = prb * loaded
     cell_thr = torch.expm1((cell_draw[..., 1] * s["cell_log_thr"]).clamp(0, 9)) * loaded
     if cell_share:  # the cell's throughput, shared in proportion to its UEs' draws
-        ue_sum = torch.zeros_like(cell_thr).index_add_(1, ue_cell, thr)  # [S, n_cells]
+        ue_sum = torch.zeros_like(cell_thr).index_add_(1, ue_cell, thr)[:, ue_cell]  # [S, n_ues]
         # where every active UE drew 0 (their draws clamped at 0), equal shares
         share = torch.where(
-            ue_sum[:, ue_cell] > 0,
-            thr / ue_sum.clamp_min(1e-30)[:, ue_cell],
+            ue_sum > 0,
+            thr / ue_sum.clamp_min(1e-30),
             active.float() / n_active.clamp_min(1)[:, ue_cell],
         )  # [S, n_ues]
         thr = share * cell_thr[:, ue_cell]
